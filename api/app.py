@@ -1,0 +1,44 @@
+"""The FastAPI application: built from a container, nothing at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.auth import Authenticator
+from api.middleware import RequestMiddleware
+from api.routes import ops, seats, tenants
+from infra.bootstrap import Container
+
+
+def create_app(c: Container) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if c.embedded_projector:
+            c.follower.start()
+        try:
+            yield
+        finally:
+            c.follower.stop()
+
+    app = FastAPI(
+        title="seatledger",
+        version="0.1.0",
+        description="Event-sourced ledger of tenants, seat pools and licenses.",
+        lifespan=lifespan,
+    )
+    app.state.container = c
+    problems.install(app)
+    app.include_router(ops.router)
+    app.include_router(tenants.router)
+    app.include_router(seats.router)
+    app.add_middleware(
+        RequestMiddleware,
+        auth=Authenticator(c.operator_key),
+        idempotency=c.idempotency,
+        metrics=c.metrics,
+    )
+    return app

@@ -1,0 +1,52 @@
+"""Dependencies shared by the routers; everything comes from the container
+built in the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from fastapi import Query, Request
+
+from domain.errors import DomainError
+from infra.bootstrap import Container
+from infra.events import CommandContext
+
+MAX_WAIT_MS = 10_000
+
+
+def container(request: Request) -> Container:
+    found: Container = request.app.state.container
+    return found
+
+
+def command_context(request: Request) -> CommandContext:
+    return CommandContext(
+        actor=request.state.principal.actor,
+        correlation_id=request.state.correlation_id,
+    )
+
+
+class ProjectionBehind(DomainError):
+    code = "projection_behind"
+
+
+async def projection_position(
+    request: Request,
+    min_position: int | None = Query(default=None, ge=0, le=2**62),
+    wait_ms: int = Query(default=0, ge=0, le=MAX_WAIT_MS),
+) -> int:
+    """Waits (up to wait_ms) until the projections reached min_position."""
+    c = container(request)
+    deadline = time.monotonic() + wait_ms / 1000
+    while True:
+        position = await asyncio.to_thread(c.follower.position)
+        if min_position is None or position >= min_position:
+            return position
+        if time.monotonic() >= deadline:
+            raise ProjectionBehind(
+                f"the projection is at {position}, not yet at {min_position}",
+                position=position,
+                min_position=min_position,
+            )
+        await asyncio.sleep(0.02)

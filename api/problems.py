@@ -1,0 +1,141 @@
+"""Every error becomes an RFC 9457 problem document, here and nowhere else."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import psycopg
+import psycopg_pool
+import structlog
+from eventsourcing.persistence import PersistenceError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError
+
+log = structlog.get_logger(__name__)
+
+PROBLEM = "application/problem+json"
+
+STATUS_BY_CODE = {
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "validation_error": 422,
+    "idempotency_key_reused": 422,
+    "payload_too_large": 413,
+    "unavailable": 503,
+}
+
+TITLES = {
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def status_for(code: str) -> int:
+    return STATUS_BY_CODE.get(code, 409)
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"https://seatledger.dev/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _correlation(request: Request) -> str:
+    return str(getattr(request.state, "correlation_id", ""))
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        where = loc[0] if loc else "body"
+        field = ".".join(loc[1:]) or where
+        errors.append({"field": field, "in": where, "message": err.get("msg", "")})
+    return errors
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        extra = {k: v for k, v in exc.extra.items() if k not in ("status", "code")}
+        if exc.code == "validation_error":
+            field = str(exc.extra.get("field", "body"))
+            extra = {"errors": [{"field": field, "in": "body", "message": exc.detail}]}
+        return problem(status_for(exc.code), exc.code, exc.detail, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(
+        request: Request, exc: RequestValidationError
+    ) -> JSONResponse:
+        return problem(
+            422,
+            "validation_error",
+            "the request is malformed; see errors",
+            errors=_validation_errors(exc),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
+        return problem(
+            exc.status_code,
+            code.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
+
+    async def store_down(request: Request, exc: Exception) -> JSONResponse:
+        # The store refused or could not be reached: nothing was recorded
+        # (eventsourcing saves atomically), so the client may simply retry.
+        log.warning("event store unavailable", error=str(exc))
+        return problem(
+            503,
+            "unavailable",
+            "the event store is unreachable; try again shortly",
+            headers={"Retry-After": "2"},
+            correlation_id=_correlation(request),
+        )
+
+    for unavailable in (
+        PersistenceError,
+        psycopg.OperationalError,
+        psycopg_pool.PoolTimeout,
+        sqlite3.OperationalError,
+    ):
+        app.add_exception_handler(unavailable, store_down)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected fault", path=request.url.path)
+        return problem(
+            500,
+            "internal_error",
+            "an unexpected fault occurred; it has been logged",
+            correlation_id=_correlation(request),
+        )

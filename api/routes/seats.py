@@ -1,0 +1,125 @@
+"""Seat pools: contracted limits, assignments, the usage dashboard."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from api.auth import Action, Principal, authorize, principal
+from api.deps import command_context, container, projection_position
+from api.schemas import AssignmentBody, HoldersOut, PoolOut, SeatLimitBody, UsageOut
+from domain.commands import AssignSeat, ReleaseSeat, SetSeatLimit
+from domain.common import HOLDER_PATTERN, POOL_PATTERN
+from domain.errors import NotFound
+from infra.bootstrap import Container
+from infra.events import CommandContext
+from infra.ledger import Outcome
+from projections import tenants as tenant_tree
+from projections import usage
+
+router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["seat pools"])
+
+PoolPath = Path(pattern=POOL_PATTERN, description="pool slug, e.g. `members`")
+
+
+def _out(outcome: Outcome) -> PoolOut:
+    return PoolOut.of(outcome.aggregate, outcome.position)
+
+
+@router.put("/seats/{pool}", response_model=PoolOut)
+def set_limit(
+    tenant_id: UUID,
+    body: SeatLimitBody,
+    pool: str = PoolPath,
+    who: Principal = Depends(principal),
+    ctx: CommandContext = Depends(command_context),
+    c: Container = Depends(container),
+) -> PoolOut:
+    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+    cmd = SetSeatLimit(tenant_id=tenant_id, pool=pool, **body.model_dump())
+    return _out(c.ledger.set_seat_limit(ctx, cmd))
+
+
+@router.get("/seats/{pool}", response_model=PoolOut)
+def get_pool(
+    tenant_id: UUID,
+    pool: str = PoolPath,
+    who: Principal = Depends(principal),
+    c: Container = Depends(container),
+) -> PoolOut:
+    authorize(who, Action.READ_STATE, tenant_id)
+    found = c.ledger.pool(tenant_id, pool)
+    return PoolOut.of(found, c.ledger.position_of(found))
+
+
+@router.post("/seats/{pool}/assignments", status_code=201, response_model=PoolOut)
+def assign(
+    tenant_id: UUID,
+    body: AssignmentBody,
+    pool: str = PoolPath,
+    who: Principal = Depends(principal),
+    ctx: CommandContext = Depends(command_context),
+    c: Container = Depends(container),
+) -> PoolOut:
+    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    cmd = AssignSeat(tenant_id=tenant_id, pool=pool, holder_id=body.holder_id)
+    return _out(c.ledger.assign_seat(ctx, cmd))
+
+
+@router.delete("/seats/{pool}/assignments/{holder_id}", response_model=PoolOut)
+def release(
+    tenant_id: UUID,
+    pool: str = PoolPath,
+    holder_id: str = Path(pattern=HOLDER_PATTERN),
+    who: Principal = Depends(principal),
+    ctx: CommandContext = Depends(command_context),
+    c: Container = Depends(container),
+) -> PoolOut:
+    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    cmd = ReleaseSeat(tenant_id=tenant_id, pool=pool, holder_id=holder_id)
+    return _out(c.ledger.release_seat(ctx, cmd))
+
+
+@router.get("/seats/{pool}/assignments", response_model=HoldersOut)
+def holders(
+    tenant_id: UUID,
+    pool: str = PoolPath,
+    after: str | None = Query(default=None, pattern=HOLDER_PATTERN),
+    limit: int = Query(default=100, ge=1, le=1000),
+    position: int = Depends(projection_position),
+    who: Principal = Depends(principal),
+    c: Container = Depends(container),
+) -> HoldersOut:
+    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    with c.db.read() as tx:
+        if not any(p["pool"] == pool for p in usage.pools_of(tx, str(tenant_id))):
+            raise NotFound(f"seat pool {pool!r} not found")
+        rows = usage.holders_of(tx, str(tenant_id), pool, after, limit)
+    next_after = rows[-1]["holder_id"] if len(rows) == limit else None
+    return HoldersOut(
+        tenant_id=tenant_id,
+        pool=pool,
+        position=position,
+        holders=rows,
+        next_after=next_after,
+    )
+
+
+@router.get("/usage", response_model=UsageOut)
+def usage_dashboard(
+    tenant_id: UUID,
+    position: int = Depends(projection_position),
+    who: Principal = Depends(principal),
+    c: Container = Depends(container),
+) -> UsageOut:
+    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    with c.db.read() as tx:
+        pools = usage.pools_of(tx, str(tenant_id))
+        if not pools and not tenant_tree.exists(tx, str(tenant_id)):
+            raise NotFound("tenant not found")
+    return UsageOut(
+        tenant_id=tenant_id,
+        position=position,
+        pools=[PoolOut.from_counts(**p) for p in pools],
+    )

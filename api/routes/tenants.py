@@ -1,0 +1,159 @@
+"""Tenants (Mandanten): create, read, change, licenses, lifecycle, tree."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from api.auth import Action, Principal, authorize, principal
+from api.deps import command_context, container, projection_position
+from api.schemas import (
+    CreateTenantBody,
+    LicenseBody,
+    TenantOut,
+    TreeNode,
+    TreeOut,
+    TreePool,
+    UpdateTenantBody,
+)
+from domain.commands import CreateTenant, UpdateTenant
+from domain.common import FEATURE_PATTERN
+from domain.errors import NotFound
+from infra.bootstrap import Container
+from infra.events import CommandContext
+from infra.ledger import Outcome
+from projections import tenants as tenant_tree
+from projections import usage
+
+router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+
+
+def _out(outcome: Outcome) -> TenantOut:
+    return TenantOut.of(outcome.aggregate, outcome.position)
+
+
+@router.post("", status_code=201, response_model=TenantOut)
+def create_tenant(
+    body: CreateTenantBody,
+    who: Principal = Depends(principal),
+    ctx: CommandContext = Depends(command_context),
+    c: Container = Depends(container),
+) -> TenantOut:
+    if body.parent_id is None:
+        authorize(who, Action.CREATE_ROOT_TENANT, None)
+    else:
+        authorize(who, Action.CREATE_SUBTENANT, body.parent_id)
+    return _out(c.ledger.create_tenant(ctx, CreateTenant(**body.model_dump())))
+
+
+@router.get("/{tenant_id}", response_model=TenantOut)
+def get_tenant(
+    tenant_id: UUID,
+    who: Principal = Depends(principal),
+    c: Container = Depends(container),
+) -> TenantOut:
+    authorize(who, Action.READ_STATE, tenant_id)
+    tenant = c.ledger.tenant(tenant_id)
+    return TenantOut.of(tenant, c.ledger.position_of(tenant))
+
+
+@router.patch("/{tenant_id}", response_model=TenantOut)
+def update_tenant(
+    tenant_id: UUID,
+    body: UpdateTenantBody,
+    who: Principal = Depends(principal),
+    ctx: CommandContext = Depends(command_context),
+    c: Container = Depends(container),
+) -> TenantOut:
+    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    fields = body.model_dump(exclude_unset=True)
+    return _out(
+        c.ledger.update_tenant(ctx, UpdateTenant(tenant_id=tenant_id, **fields))
+    )
+
+
+@router.post("/{tenant_id}/licenses", status_code=201, response_model=TenantOut)
+def book_license(
+    tenant_id: UUID,
+    body: LicenseBody,
+    response: Response,
+    who: Principal = Depends(principal),
+    ctx: CommandContext = Depends(command_context),
+    c: Container = Depends(container),
+) -> TenantOut:
+    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+    outcome = c.ledger.book_license(ctx, tenant_id, body.feature)
+    if not outcome.changed:
+        response.status_code = 200  # already held: nothing recorded
+    return _out(outcome)
+
+
+@router.delete("/{tenant_id}/licenses/{feature}", response_model=TenantOut)
+def cancel_license(
+    tenant_id: UUID,
+    feature: str = Path(pattern=FEATURE_PATTERN),
+    who: Principal = Depends(principal),
+    ctx: CommandContext = Depends(command_context),
+    c: Container = Depends(container),
+) -> TenantOut:
+    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+    return _out(c.ledger.cancel_license(ctx, tenant_id, feature))
+
+
+@router.post("/{tenant_id}/handover", response_model=TenantOut)
+def hand_over(
+    tenant_id: UUID,
+    who: Principal = Depends(principal),
+    ctx: CommandContext = Depends(command_context),
+    c: Container = Depends(container),
+) -> TenantOut:
+    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+    return _out(c.ledger.hand_over(ctx, tenant_id))
+
+
+@router.post("/{tenant_id}/suspend", response_model=TenantOut)
+def suspend(
+    tenant_id: UUID,
+    who: Principal = Depends(principal),
+    ctx: CommandContext = Depends(command_context),
+    c: Container = Depends(container),
+) -> TenantOut:
+    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+    return _out(c.ledger.suspend_tenant(ctx, tenant_id))
+
+
+@router.post("/{tenant_id}/close", response_model=TenantOut)
+def close(
+    tenant_id: UUID,
+    who: Principal = Depends(principal),
+    ctx: CommandContext = Depends(command_context),
+    c: Container = Depends(container),
+) -> TenantOut:
+    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+    return _out(c.ledger.close_tenant(ctx, tenant_id))
+
+
+@router.get("/{tenant_id}/tree", response_model=TreeOut)
+def tree(
+    tenant_id: UUID,
+    position: int = Depends(projection_position),
+    who: Principal = Depends(principal),
+    c: Container = Depends(container),
+) -> TreeOut:
+    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    with c.db.read() as tx:
+        nodes = tenant_tree.subtree(tx, str(tenant_id))
+        if not nodes:
+            raise NotFound("tenant not found")
+        tenants = [
+            TreeNode(
+                **node,
+                pools=[
+                    TreePool(**{k: p[k] for k in TreePool.model_fields})
+                    for p in usage.pools_of(tx, node["tenant_id"])
+                ],
+            )
+            for node in nodes
+        ]
+    return TreeOut(tenant_id=tenant_id, position=position, tenants=tenants)

@@ -1,0 +1,79 @@
+"""Value types shared by aggregates, commands and the API."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID, uuid5
+
+from pydantic import Field, StringConstraints
+
+# Deterministic ids (pool per tenant, name claims) derive from this namespace, so
+# uniqueness across aggregates is enforced by the store's version check.
+NAMESPACE = UUID("6f1b4c2e-6d0a-4a57-9d0e-2f6f3b1a9c11")
+
+POOL_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+FEATURE_PATTERN = POOL_PATTERN
+HOLDER_PATTERN = r"^[A-Za-z0-9._:@-]{1,200}$"
+MAX_LIMIT = 1_000_000_000
+
+PoolSlug = Annotated[str, StringConstraints(pattern=POOL_PATTERN)]
+FeatureSlug = Annotated[str, StringConstraints(pattern=FEATURE_PATTERN)]
+HolderId = Annotated[str, StringConstraints(pattern=HOLDER_PATTERN)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+SeatLimit = Annotated[int, Field(ge=0, le=MAX_LIMIT, strict=True)]
+Threshold = Annotated[float, Field(gt=0, lt=1)]
+LogoUrl = Annotated[str, StringConstraints(max_length=2000)]
+Charset = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")
+]
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_name(name: str) -> str:
+    """Sibling names compare trimmed, case-insensitive, inner spaces folded."""
+    return _SPACES.sub(" ", name.strip()).casefold()
+
+
+def derive_id(*parts: object) -> UUID:
+    return uuid5(NAMESPACE, "/".join(str(p) for p in parts))
+
+
+class TenantType(StrEnum):
+    STANDARD = "STANDARD"
+    CUSTOM = "CUSTOM"
+
+
+class Edition(StrEnum):
+    BASIC = "BASIC"
+    PROFESSIONAL = "PROFESSIONAL"
+    ENTERPRISE = "ENTERPRISE"
+
+
+class TenantStatus(StrEnum):
+    PROVISIONING = "provisioning"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class UsageLevel(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    FULL = "full"
+
+
+MULTI_TENANT = "multi_tenant"
+DEFAULT_WARNING_THRESHOLD = 0.8
+
+
+def level_for(utilization: float, warning_threshold: float) -> UsageLevel:
+    if utilization >= 1.0:
+        return UsageLevel.FULL
+    if utilization >= warning_threshold:
+        return UsageLevel.WARNING
+    return UsageLevel.OK

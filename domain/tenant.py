@@ -1,0 +1,212 @@
+"""Tenant (Mandant): a customer account, possibly under a partner tenant."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.common import (
+    MULTI_TENANT,
+    Edition,
+    TenantStatus,
+    TenantType,
+    derive_id,
+    normalise_name,
+)
+from domain.errors import (
+    AdminRequired,
+    AlreadyExists,
+    InvalidState,
+    LicenseRequired,
+    NotFound,
+    ValidationFailed,
+)
+
+UTF8 = "UTF-8"
+
+
+def check_charset(tenant_type: TenantType, charset: str) -> str:
+    if charset.upper().replace("_", "-") in {"UTF-8", "UTF8"}:
+        return UTF8
+    if tenant_type is TenantType.STANDARD:
+        raise ValidationFailed(
+            "STANDARD tenants always use UTF-8", field="charset", value=charset
+        )
+    return charset
+
+
+class Tenant(Aggregate):
+    @event("TenantCreated")
+    def __init__(
+        self,
+        name: str,
+        parent_id: UUID | None,
+        tenant_type: TenantType,
+        edition: Edition,
+        charset: str,
+        logo_url: str | None,
+    ) -> None:
+        self.name = name
+        self.parent_id = parent_id
+        self.tenant_type = TenantType(tenant_type)
+        self.edition = Edition(edition)
+        self.charset = charset
+        self.logo_url = logo_url
+        self.status = TenantStatus.PROVISIONING
+        self.licenses: list[str] = []
+        self.children: list[UUID] = []
+        self.admin_ids: list[str] = []
+
+    @property
+    def tenant_id(self) -> UUID:
+        return self.id
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+    def holds(self, feature: str) -> bool:
+        return feature in self.licenses
+
+    def check_open(self) -> None:
+        if self.status is TenantStatus.CLOSED:
+            raise InvalidState("tenant is closed", status=self.status.value)
+
+    def check_may_have_children(self) -> None:
+        self.check_open()
+        if not self.holds(MULTI_TENANT):
+            raise LicenseRequired(
+                "the tenant needs the multi_tenant license to manage sub-tenants",
+                feature=MULTI_TENANT,
+                tenant_id=str(self.id),
+            )
+
+    def attach_child(self, child_id: UUID) -> None:
+        self.check_may_have_children()
+        self._attach_child(child_id)
+
+    @event("SubTenantAttached")
+    def _attach_child(self, child_id: UUID) -> None:
+        self.children.append(child_id)
+
+    def rename(self, name: str) -> None:
+        self.check_open()
+        if name != self.name:
+            self._rename(name)
+
+    @event("TenantRenamed")
+    def _rename(self, name: str) -> None:
+        self.name = name
+
+    def change_logo(self, logo_url: str | None) -> None:
+        self.check_open()
+        if logo_url != self.logo_url:
+            self._change_logo(logo_url)
+
+    @event("TenantLogoChanged")
+    def _change_logo(self, logo_url: str | None) -> None:
+        self.logo_url = logo_url
+
+    def change_edition(self, edition: Edition) -> None:
+        self.check_open()
+        if edition != self.edition:
+            self._change_edition(edition)
+
+    @event("TenantEditionChanged")
+    def _change_edition(self, edition: Edition) -> None:
+        self.edition = Edition(edition)
+
+    def book_license(self, feature: str) -> bool:
+        """Returns False when the tenant already holds it (no event)."""
+        self.check_open()
+        if self.holds(feature):
+            return False
+        self._book_license(feature)
+        return True
+
+    @event("FeatureLicenseBooked")
+    def _book_license(self, feature: str) -> None:
+        self.licenses.append(feature)
+
+    def cancel_license(self, feature: str) -> None:
+        self.check_open()
+        if not self.holds(feature):
+            raise NotFound(f"the tenant holds no {feature} license", feature=feature)
+        self._cancel_license(feature)
+
+    @event("FeatureLicenseCancelled")
+    def _cancel_license(self, feature: str) -> None:
+        self.licenses.remove(feature)
+
+    def hand_over(self) -> None:
+        if self.status is not TenantStatus.PROVISIONING:
+            raise InvalidState(
+                "only a tenant in provisioning can be handed over",
+                status=self.status.value,
+            )
+        if not self.admin_ids:
+            raise AdminRequired("the tenant needs at least one admin member first")
+        self._hand_over()
+
+    @event("TenantHandedOver")
+    def _hand_over(self) -> None:
+        self.status = TenantStatus.ACTIVE
+
+    def suspend(self) -> None:
+        if self.status in (TenantStatus.SUSPENDED, TenantStatus.CLOSED):
+            raise InvalidState(
+                f"a {self.status.value} tenant cannot be suspended",
+                status=self.status.value,
+            )
+        self._suspend()
+
+    @event("TenantSuspended")
+    def _suspend(self) -> None:
+        self.status = TenantStatus.SUSPENDED
+
+    def close(self) -> None:
+        self.check_open()
+        self._close()
+
+    @event("TenantClosed")
+    def _close(self) -> None:
+        self.status = TenantStatus.CLOSED
+
+
+def name_claim_id(parent_id: UUID | None, name: str) -> UUID:
+    return derive_id("tenant-name", parent_id or "root", normalise_name(name))
+
+
+class TenantNameClaim(Aggregate):
+    """Makes a name unique among siblings: one claim per (parent, name).
+
+    Its id is derived from the parent and the normalised name, so two concurrent
+    creations with the same name collide on the store's version check.
+    """
+
+    @staticmethod
+    def create_id(parent_id: UUID | None, name: str, tenant_id: UUID) -> UUID:
+        return name_claim_id(parent_id, name)
+
+    @event("TenantNameClaimed")
+    def __init__(self, parent_id: UUID | None, name: str, tenant_id: UUID) -> None:
+        self.tenant_id: UUID | None = tenant_id
+
+    def reclaim(self, tenant_id: UUID) -> None:
+        if self.tenant_id is not None and self.tenant_id != tenant_id:
+            raise AlreadyExists("a sibling tenant with that name exists")
+        if self.tenant_id is None:
+            self._reclaim(tenant_id)
+
+    @event("TenantNameReclaimed")
+    def _reclaim(self, tenant_id: UUID) -> None:
+        self.tenant_id = tenant_id
+
+    def release(self) -> None:
+        if self.tenant_id is not None:
+            self._release()
+
+    @event("TenantNameReleased")
+    def _release(self) -> None:
+        self.tenant_id = None

@@ -1,0 +1,114 @@
+"""Who and why of every stored event, and the envelope read back from the log.
+
+Domain events carry business facts only. The command context (actor,
+correlation id) and the owning tenant are added here, at the mapper, under the
+`_meta` key of the stored state, so the domain stays free of request concerns.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, Notification, StoredEvent, Transcoder
+
+from projections.envelope import Envelope
+
+META = "_meta"
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    actor: str
+    correlation_id: str = field(default_factory=lambda: str(uuid4()))
+    causation_id: str | None = None
+
+
+@dataclass
+class _Saving:
+    context: CommandContext
+    tenants: dict[UUID, UUID | None]
+
+
+_saving: ContextVar[_Saving | None] = ContextVar("seatledger_saving", default=None)
+
+
+def saving(context: CommandContext, tenants: dict[UUID, UUID | None]) -> object:
+    return _saving.set(_Saving(context, tenants))
+
+
+def done_saving(token: object) -> None:
+    _saving.reset(token)  # type: ignore[arg-type]
+
+
+class EnvelopeMapper(Mapper[UUID]):
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        current = _saving.get()
+        if current is None:
+            return super().to_stored_event(domain_event)
+        tenant = current.tenants.get(domain_event.originator_id)
+        meta = {
+            "actor": current.context.actor,
+            "correlation_id": current.context.correlation_id,
+            "causation_id": current.context.causation_id,
+            "tenant_id": str(tenant) if tenant else None,
+        }
+        # Events are frozen: map a copy that carries the metadata.
+        copy = object.__new__(type(domain_event))
+        object.__setattr__(copy, "__dict__", {**vars(domain_event), META: meta})
+        return super().to_stored_event(copy)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        domain_event = super().to_domain_event(stored_event)
+        vars(domain_event).pop(META, None)
+        return domain_event
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value") and isinstance(value.value, str):
+        return value.value
+    return value
+
+
+def _names(topic: str) -> tuple[str, str]:
+    qualname = topic.split(":", 1)[-1]
+    parts = qualname.split(".")
+    return parts[0], parts[-1]
+
+
+def to_envelope(notification: Notification, transcoder: Transcoder) -> Envelope:
+    state: dict[str, Any] = transcoder.decode(notification.state)
+    meta = state.pop(META, None) or {}
+    occurred = state.pop("timestamp", None)
+    state.pop("originator_topic", None)
+    schema_version = int(state.pop("class_version", 1))
+    aggregate_type, event_type = _names(notification.topic)
+    aggregate_id = str(notification.originator_id)
+    version = notification.originator_version
+    return Envelope(
+        position=notification.id,
+        event_id=str(uuid5(UUID(aggregate_id), str(version))),
+        aggregate_id=aggregate_id,
+        aggregate_type=aggregate_type,
+        aggregate_version=version,
+        type=event_type,
+        schema_version=schema_version,
+        occurred_at=jsonable(occurred) if occurred else "",
+        tenant_id=meta.get("tenant_id"),
+        actor=meta.get("actor"),
+        correlation_id=meta.get("correlation_id"),
+        causation_id=meta.get("causation_id"),
+        payload=jsonable(state),
+    )

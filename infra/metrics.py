@@ -1,0 +1,40 @@
+"""Prometheus metrics, one registry per process (tests build several apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "seatledger_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "seatledger_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.store_position = Gauge(
+            "seatledger_store_position",
+            "highest position in the event store",
+            registry=self.registry,
+        )
+        self.projection_position = Gauge(
+            "seatledger_projection_position",
+            "position the projections have applied",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.projection_lag = Gauge(
+            "seatledger_projection_lag",
+            "store position minus projection position",
+            ["projection"],
+            registry=self.registry,
+        )

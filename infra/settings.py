@@ -1,0 +1,81 @@
+"""One settings class (env prefix SEATLEDGER_); everything else derives from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SEATLEDGER_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:pass@host:port/db; unset = SQLite files",
+    )
+    data_dir: Path = Field(
+        default=Path(".seatledger"),
+        description="folder of the embedded SQLite database and generated key",
+    )
+    postgres_schema: str = "public"
+    bootstrap_key: str | None = Field(default=None, repr=False)
+    kafka_bootstrap: str | None = None
+    topic_prefix: str = "seatledger"
+    topic_partitions: int = Field(default=6, ge=1, le=1000)
+    retry_attempts: int = Field(default=10, ge=1, le=100)
+    projector_poll_ms: int = Field(default=50, ge=1, le=60_000)
+    projector_batch: int = Field(default=500, ge=1, le=100_000)
+    lock_timeout_s: int = Field(default=5, ge=1)
+    pool_size: int = Field(default=10, ge=1, le=200)
+    log_json: bool | None = Field(
+        default=None, description="JSON logs; default: JSON unless on a terminal"
+    )
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _only_postgres(cls, url: str | None) -> str | None:
+        if url and urlsplit(url).scheme not in ("postgresql", "postgres"):
+            raise ValueError("SEATLEDGER_DATABASE_URL must be postgresql://...")
+        return url or None
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "seatledger.sqlite"
+
+    @property
+    def bootstrap_key_file(self) -> Path:
+        return self.data_dir / "operator.key"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment eventsourcing's Application reads, passed as env=."""
+        common = {"ORIGINATOR_ID_TYPE": "uuid", "CREATE_TABLE": "y"}
+        if self.database_url is None:
+            return common | {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": str(self.lock_timeout_s),
+            }
+        parts = urlsplit(self.database_url)
+        return common | {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_SCHEMA": self.postgres_schema,
+            # The library waits forever on its table lock by default.
+            "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_s),
+            "POSTGRES_POOL_SIZE": str(self.pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.pool_size),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
+        }

@@ -1,0 +1,89 @@
+"""All read models, and how a batch of envelopes is applied exactly once.
+
+Whatever feeds the envelopes (the store's log in embedded mode, a Kafka topic
+otherwise), rows and positions are written in the caller's one transaction:
+either both are durable or neither is, so a replayed batch changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from projections import tenants, usage
+from projections.envelope import Envelope
+from projections.sql import Tx
+
+
+@dataclass(frozen=True)
+class Projection:
+    name: str
+    tables: Sequence[str]
+    apply: Callable[[Tx, Envelope], None]
+
+
+PROJECTIONS: tuple[Projection, ...] = (
+    Projection(usage.NAME, usage.TABLES, usage.apply),
+    Projection(tenants.NAME, tenants.TABLES, tenants.apply),
+)
+
+TRACKING_TABLES = [
+    # Where each source got to: "store" (global position) or a Kafka partition.
+    """CREATE TABLE IF NOT EXISTS projection_checkpoints (
+        source TEXT PRIMARY KEY,
+        position BIGINT NOT NULL)""",
+    # The last position applied per tenant: an envelope at or below it is a
+    # redelivery and is skipped, whichever source brings it.
+    """CREATE TABLE IF NOT EXISTS projection_tenant_positions (
+        tenant_id TEXT PRIMARY KEY,
+        position BIGINT NOT NULL)""",
+]
+
+
+def create_tables(tx: Tx) -> None:
+    for statement in TRACKING_TABLES:
+        tx.execute(statement)
+    for projection in PROJECTIONS:
+        for statement in projection.tables:
+            tx.execute(statement)
+
+
+def checkpoint(tx: Tx, source: str) -> int:
+    rows = tx.execute(
+        "SELECT position FROM projection_checkpoints WHERE source = ?", (source,)
+    )
+    return int(rows[0][0]) if rows else 0
+
+
+def apply_batch(
+    tx: Tx, envelopes: Iterable[Envelope], source: str, reached: int
+) -> int:
+    """Applies what is new, records `reached` for `source`; returns how many."""
+    applied = 0
+    for envelope in envelopes:
+        if _already_applied(tx, envelope):
+            continue
+        for projection in PROJECTIONS:
+            projection.apply(tx, envelope)
+        applied += 1
+    tx.execute(
+        "INSERT INTO projection_checkpoints (source, position) VALUES (?, ?)"
+        " ON CONFLICT (source) DO UPDATE SET position = excluded.position",
+        (source, reached),
+    )
+    return applied
+
+
+def _already_applied(tx: Tx, envelope: Envelope) -> bool:
+    key = envelope.tenant_id or ""
+    rows = tx.execute(
+        "SELECT position FROM projection_tenant_positions WHERE tenant_id = ?", (key,)
+    )
+    if rows and int(rows[0][0]) >= envelope.position:
+        return True
+    tx.execute(
+        "INSERT INTO projection_tenant_positions (tenant_id, position) VALUES (?, ?)"
+        " ON CONFLICT (tenant_id) DO UPDATE SET position = excluded.position",
+        (key, envelope.position),
+    )
+    return False
