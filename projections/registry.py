@@ -66,24 +66,32 @@ def apply_batch(
         for projection in PROJECTIONS:
             projection.apply(tx, envelope)
         applied += 1
+    # Checkpoints only move forward, even if a slower writer commits later.
     tx.execute(
         "INSERT INTO projection_checkpoints (source, position) VALUES (?, ?)"
-        " ON CONFLICT (source) DO UPDATE SET position = excluded.position",
+        " ON CONFLICT (source) DO UPDATE SET position = excluded.position"
+        " WHERE projection_checkpoints.position < excluded.position",
         (source, reached),
     )
     return applied
 
 
 def _already_applied(tx: Tx, envelope: Envelope) -> bool:
+    """Advances the tenant's applied position, or says it was already there.
+
+    A compare-and-set: the UPDATE locks the row and re-checks `position < ?`
+    after any concurrent writer committed, so of two projectors racing over
+    the same envelope exactly one applies it.
+    """
     key = envelope.tenant_id or ""
-    rows = tx.execute(
-        "SELECT position FROM projection_tenant_positions WHERE tenant_id = ?", (key,)
-    )
-    if rows and int(rows[0][0]) >= envelope.position:
-        return True
     tx.execute(
-        "INSERT INTO projection_tenant_positions (tenant_id, position) VALUES (?, ?)"
-        " ON CONFLICT (tenant_id) DO UPDATE SET position = excluded.position",
-        (key, envelope.position),
+        "INSERT INTO projection_tenant_positions (tenant_id, position) VALUES (?, 0)"
+        " ON CONFLICT (tenant_id) DO NOTHING",
+        (key,),
     )
-    return False
+    advanced = tx.execute(
+        "UPDATE projection_tenant_positions SET position = ?"
+        " WHERE tenant_id = ? AND position < ? RETURNING tenant_id",
+        (envelope.position, key, envelope.position),
+    )
+    return not advanced

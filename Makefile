@@ -1,0 +1,47 @@
+# The two set-up commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck unit integration e2e bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The service on the embedded default: SQLite under ./.seatledger, projector
+# in-process, no Kafka.
+run: install
+	$(BIN)/seatledger serve --host 127.0.0.1 --port 8000
+
+# Everything CI runs. The suite installs (apt, when missing) and starts its own
+# throwaway PostgreSQL; nothing needs to be running beforehand.
+test: install lint typecheck
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install
+	$(BIN)/pytest -q tests/integration
+
+e2e: install
+	$(BIN)/pytest -q tests/e2e
+
+bench: install
+	$(BIN)/python -m bench.assign_seat
+
+clean:
+	rm -rf $(VENV) .seatledger .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,88 @@
+"""A real `seatledger serve` process (uvicorn) per test, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import settings_for
+
+KEY = "e2e-operator-key"
+
+
+@dataclass
+class Server:
+    base_url: str
+    key: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def client(self, key: str | None = None, **kwargs: object) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key or self.key}"}
+        return httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=30,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(env: dict[str, str], workdir: Path) -> Server:
+    port = _free_port()
+    log = workdir / "server.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "serve", "--port", str(port)],
+        env={**os.environ, **env, "SEATLEDGER_BOOTSTRAP_KEY": KEY},
+        cwd=workdir,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return Server(base_url, KEY, process, log)
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not get ready:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def server(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    pg = request.getfixturevalue("pg_url") if backend == "postgres" else None
+    settings = settings_for(backend, tmp_path, pg)
+    env = {"SEATLEDGER_DATA_DIR": str(settings.data_dir), "SEATLEDGER_LOG_JSON": "true"}
+    if settings.database_url:
+        env["SEATLEDGER_DATABASE_URL"] = settings.database_url
+        env["SEATLEDGER_POSTGRES_SCHEMA"] = settings.postgres_schema
+    srv = start_server(env, tmp_path)
+    try:
+        yield srv
+    finally:
+        srv.process.terminate()
+        try:
+            srv.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            srv.process.kill()

@@ -1,0 +1,99 @@
+"""The application's use cases, the same tests on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from domain.commands import AssignSeat, CreateTenant, SetSeatLimit
+from domain.errors import DomainError, LimitBelowUsage, QuotaExhausted
+from infra.bootstrap import Container
+from infra.events import CommandContext, to_envelope
+
+
+def make_tenant(c: Container, ctx: CommandContext, name: str = "Acme", **kw: object):
+    return c.ledger.create_tenant(ctx, CreateTenant(name=name, **kw)).aggregate
+
+
+def test_racing_assignments_never_oversell(
+    container: Container, ctx: CommandContext
+) -> None:
+    tenant = make_tenant(container, ctx)
+    container.ledger.set_seat_limit(
+        ctx, SetSeatLimit(tenant_id=tenant.id, pool="expenses", limit=10)
+    )
+
+    def assign(i: int) -> str:
+        try:
+            container.ledger.assign_seat(
+                ctx, AssignSeat(tenant_id=tenant.id, pool="expenses", holder_id=f"u{i}")
+            )
+            return "ok"
+        except DomainError as e:
+            return e.code
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(assign, range(40)))
+    assert results.count("ok") == 10
+    assert set(results) == {"ok", "quota_exhausted"}
+    assert container.ledger.pool(tenant.id, "expenses").used == 10
+
+
+def test_every_event_records_actor_correlation_and_tenant(
+    container: Container,
+) -> None:
+    ctx = CommandContext(actor="key:alice", correlation_id="corr-1")
+    tenant = make_tenant(container, ctx)
+    notifications = container.ledger.recorder.select_notifications(1, 100)
+    envelopes = [
+        to_envelope(n, container.ledger.mapper.transcoder) for n in notifications
+    ]
+    assert envelopes
+    for e in envelopes:
+        assert e.actor == "key:alice"
+        assert e.correlation_id == "corr-1"
+        assert e.tenant_id == str(tenant.id)
+
+
+def test_child_pool_draws_from_parent_in_one_save(
+    container: Container, ctx: CommandContext
+) -> None:
+    ledger = container.ledger
+    parent = make_tenant(container, ctx, "Partner")
+    ledger.book_license(ctx, parent.id, "multi_tenant")
+    child = make_tenant(container, ctx, "Customer", parent_id=parent.id)
+    ledger.set_seat_limit(
+        ctx, SetSeatLimit(tenant_id=parent.id, pool="users", limit=10)
+    )
+    ledger.set_seat_limit(ctx, SetSeatLimit(tenant_id=child.id, pool="users", limit=6))
+    assert ledger.pool(parent.id, "users").available == 4
+    with pytest.raises(QuotaExhausted):
+        ledger.set_seat_limit(
+            ctx, SetSeatLimit(tenant_id=child.id, pool="users", limit=11)
+        )
+    with pytest.raises(LimitBelowUsage):
+        ledger.set_seat_limit(
+            ctx, SetSeatLimit(tenant_id=parent.id, pool="users", limit=5)
+        )
+    ledger.set_seat_limit(ctx, SetSeatLimit(tenant_id=child.id, pool="users", limit=2))
+    assert ledger.pool(parent.id, "users").available == 8
+
+
+def test_projection_follows_the_store(
+    container: Container, ctx: CommandContext
+) -> None:
+    tenant = make_tenant(container, ctx)
+    container.ledger.set_seat_limit(
+        ctx, SetSeatLimit(tenant_id=tenant.id, pool="expenses", limit=3)
+    )
+    container.ledger.assign_seat(
+        ctx, AssignSeat(tenant_id=tenant.id, pool="expenses", holder_id="a")
+    )
+    container.follower.catch_up()
+    from projections.usage import pools_of
+
+    with container.db.read() as tx:
+        pools = pools_of(tx, str(tenant.id))
+    assert [(p["pool"], p["limit"], p["used"]) for p in pools] == [("expenses", 3, 1)]
+    assert container.follower.position() == container.ledger.head()
