@@ -178,7 +178,7 @@ def ensure_jars() -> Path:
 
 # Brokers started by this interpreter; the atexit hook stops any a caller
 # forgot, so a failing test cannot leave a 1 GB JVM running behind it.
-_live: set[subprocess.Popen[bytes]] = set()
+_live: dict[subprocess.Popen[bytes], Path] = {}
 _live_lock = threading.Lock()
 
 
@@ -195,13 +195,13 @@ def _terminate(process: subprocess.Popen[bytes], grace: float) -> None:
             process.kill()
     process.wait()
     with _live_lock:
-        _live.discard(process)
+        _live.pop(process, None)
 
 
 @atexit.register
-def _stop_leftovers() -> None:
+def _stop_leftovers(workdir: Path | None = None) -> None:
     with _live_lock:
-        leftovers = list(_live)
+        leftovers = [p for p, d in _live.items() if workdir in (None, d)]
     for process in leftovers:
         _terminate(process, 10.0)
 
@@ -287,6 +287,10 @@ def _server_properties(workdir: Path, port: int, controller_port: int) -> str:
         # Internal topics default to 3 replicas, which one node cannot host.
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
+        # After a crash (kill -9) the old broker registration blocks the new
+        # one until its session expires: 9 s by default, for every such test.
+        "broker.session.timeout.ms": "3000",
+        "broker.heartbeat.interval.ms": "500",
         # Consumers in tests would otherwise sit out a 3 s join delay.
         "group.initial.rebalance.delay.ms": "0",
         # Tests create their topics explicitly; a typo should fail, not succeed.
@@ -303,14 +307,14 @@ def _resolve_ports(
         state = json.loads(state_path.read_text())
         recorded = int(state["port"]), int(state["controller_port"])
         wanted = (port or recorded[0], controller_port or recorded[1])
-        if wanted != recorded:
+        if wanted != recorded and _is_formatted(workdir):
             # The controller's address is written into the formatted metadata
             # (the voter set), so a formatted workdir is tied to its ports.
             raise ValueError(
                 f"{workdir} was formatted for ports {recorded[0]} (broker) and "
                 f"{recorded[1]} (controller), not {wanted[0]} and {wanted[1]}"
             )
-        return recorded
+        return wanted
     exclude = {p for p in (port, controller_port) if p}
     picked = iter(_free_ports(2 - len(exclude), exclude))
     return port or next(picked), controller_port or next(picked)
@@ -460,10 +464,12 @@ def start_broker(
         json.dumps({"port": port, "controller_port": controller_port}) + "\n"
     )
     if not _is_formatted(workdir):
+        log.info("formatting Kafka storage in %s", workdir)
         _format(lib, workdir, deadline - time.monotonic())
 
     bootstrap = f"127.0.0.1:{port}"
     log_path = workdir / _LOG_FILE
+    log.info("starting Kafka %s at %s (log: %s)", KAFKA_VERSION, bootstrap, log_path)
     # The log is appended to across restarts; only this run's lines count.
     with open(log_path, "ab") as log_file:
         log_offset = log_file.tell()
@@ -478,7 +484,7 @@ def start_broker(
             start_new_session=True,
         )
     with _live_lock:
-        _live.add(process)
+        _live[process] = workdir
     broker = KafkaBroker(bootstrap=bootstrap, workdir=workdir, process=process)
     try:
         _wait_until_ready(process, bootstrap, log_path, log_offset, deadline)
@@ -500,6 +506,9 @@ def throwaway_broker(
             yield broker
         finally:
             broker.stop()
+            # The body may have restarted the broker on this workdir; that JVM
+            # must not outlive the directory it writes to.
+            _stop_leftovers(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -562,7 +571,9 @@ def main(argv: list[str] | None = None) -> int:
         "--controller-port", type=int, help="controller port (default: free one)"
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="# %(message)s")
+    # INFO for this module only: kafka-python's INFO lines are noise here.
+    logging.basicConfig(level=logging.WARNING, format="# %(message)s")
+    log.setLevel(logging.INFO)
 
     try:
         if args.command == "fetch":
