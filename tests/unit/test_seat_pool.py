@@ -1,0 +1,205 @@
+"""SeatPool: build, call, assert on the counts, the level and the events."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from domain.common import UsageLevel
+from domain.errors import AlreadyAssigned, LimitBelowUsage, NotFound, QuotaExhausted
+from domain.seat_pool import SeatPool, pool_id
+from tests.unit.builders import event_names, fill, open_pool
+
+
+def test_opening_records_only_the_opening() -> None:
+    tenant_id = uuid4()
+
+    pool = SeatPool.open(tenant_id, "seats", 10)
+
+    assert pool.id == pool_id(tenant_id, "seats")
+    assert (pool.used, pool.reserved, pool.allocated, pool.available) == (0, 0, 0, 10)
+    assert (pool.utilization, pool.level) == (0.0, UsageLevel.OK)
+    assert pool.warning_threshold == 0.8
+    assert event_names(pool) == ["SeatPoolOpened"]
+
+
+def test_pool_with_limit_zero_is_full_without_a_level_change() -> None:
+    pool = SeatPool.open(uuid4(), "seats", 0)
+
+    assert (pool.available, pool.utilization) == (0, 1.0)
+    assert pool.level is UsageLevel.FULL
+    assert event_names(pool) == ["SeatPoolOpened"]
+
+
+def test_counts_follow_the_api_definitions() -> None:
+    pool = open_pool(limit=20)
+    fill(pool, 4)
+    pool.allocate_to_child(uuid4(), 5)
+    # No use case reserves seats yet: stand in for two pending invitations.
+    pool.reservations.update({"inv-1": True, "inv-2": True})
+
+    assert (pool.used, pool.reserved, pool.allocated) == (4, 2, 5)
+    assert pool.available == 20 - 4 - 2 - 5
+    assert pool.utilization == (4 + 2 + 5) / 20
+    assert pool.current_level is UsageLevel.OK
+
+
+def test_assignment_takes_a_seat() -> None:
+    pool = open_pool()
+
+    pool.assign("alice")
+
+    assert pool.holders == {"alice": True}
+    assert (pool.used, pool.available) == (1, 9)
+    assert event_names(pool) == ["SeatAssigned"]
+
+
+def test_assignment_beyond_limit_is_refused() -> None:
+    pool = open_pool(limit=2)
+    fill(pool, 2)
+
+    with pytest.raises(QuotaExhausted) as caught:
+        pool.assign("late")
+
+    assert caught.value.code == "quota_exhausted"
+    assert caught.value.extra["available"] == 0
+    assert "late" not in pool.holders
+    assert event_names(pool) == []
+
+
+def test_assignment_into_seats_allocated_to_children_is_refused() -> None:
+    pool = open_pool(limit=3)
+    pool.allocate_to_child(uuid4(), 3)
+
+    with pytest.raises(QuotaExhausted):
+        pool.assign("alice")
+
+
+def test_assigning_a_holder_twice_is_refused_before_capacity() -> None:
+    pool = open_pool(limit=1)
+    pool.assign("alice")
+    pool.collect_events()
+
+    # State conflicts are checked before capacity: not quota_exhausted.
+    with pytest.raises(AlreadyAssigned):
+        pool.assign("alice")
+
+    assert pool.used == 1
+    assert event_names(pool) == []
+
+
+def test_release_frees_the_seat() -> None:
+    pool = open_pool()
+    pool.assign("alice")
+    pool.collect_events()
+
+    pool.release("alice")
+
+    assert (pool.used, pool.available) == (0, 10)
+    assert event_names(pool) == ["SeatReleased"]
+
+
+def test_release_of_a_non_holder_is_not_found() -> None:
+    pool = open_pool()
+    pool.assign("alice")
+    pool.collect_events()
+
+    with pytest.raises(NotFound) as caught:
+        pool.release("bob")
+
+    assert caught.value.extra == {"holder_id": "bob"}
+    assert pool.used == 1
+    assert event_names(pool) == []
+
+
+def test_limit_below_usage_is_refused() -> None:
+    pool = open_pool(limit=10)
+    fill(pool, 3)
+
+    with pytest.raises(LimitBelowUsage) as caught:
+        pool.set_limit(2)
+
+    assert caught.value.extra == {"limit": 2, "in_use": 3}
+    assert pool.limit == 10
+    assert event_names(pool) == []
+
+
+def test_limit_below_allocations_to_children_is_refused() -> None:
+    pool = open_pool(limit=10)
+    pool.assign("alice")
+    pool.allocate_to_child(uuid4(), 4)
+    pool.collect_events()
+
+    with pytest.raises(LimitBelowUsage):
+        pool.set_limit(4)
+
+    pool.set_limit(5)
+    assert (pool.limit, pool.available, pool.level) == (5, 0, UsageLevel.FULL)
+
+
+def test_setting_the_same_limit_and_threshold_records_nothing() -> None:
+    pool = open_pool(limit=10)
+
+    pool.set_limit(10)
+    pool.set_limit(10, 0.8)
+
+    assert event_names(pool) == []
+
+
+def test_allocation_within_available_seats_is_granted() -> None:
+    pool = open_pool(limit=10)
+    fill(pool, 2)
+    child = uuid4()
+
+    pool.allocate_to_child(child, 8)
+
+    assert pool.allocations == {str(child): 8}
+    assert (pool.allocated, pool.available) == (8, 0)
+    assert event_names(pool) == ["SeatAllocatedToChild", "UsageLevelChanged"]
+
+
+def test_allocation_above_available_seats_is_refused() -> None:
+    pool = open_pool(limit=10)
+    fill(pool, 2)
+
+    with pytest.raises(QuotaExhausted) as caught:
+        pool.allocate_to_child(uuid4(), 9)
+
+    assert caught.value.extra["available"] == 8
+    assert pool.allocated == 0
+    assert event_names(pool) == []
+
+
+def test_raising_an_allocation_needs_only_the_difference() -> None:
+    pool = open_pool(limit=10)
+    child = uuid4()
+    pool.allocate_to_child(child, 6)
+
+    with pytest.raises(QuotaExhausted):
+        pool.allocate_to_child(child, 11)
+    pool.allocate_to_child(child, 10)
+
+    assert pool.allocations == {str(child): 10}
+
+
+def test_allocation_to_zero_removes_it() -> None:
+    pool = open_pool(limit=10)
+    child = uuid4()
+    pool.allocate_to_child(child, 6)
+    pool.collect_events()
+
+    pool.allocate_to_child(child, 0)
+
+    assert (pool.allocations, pool.allocated) == ({}, 0)
+    assert event_names(pool) == ["SeatAllocatedToChild"]
+
+
+def test_set_limit_without_threshold_keeps_the_current_one() -> None:
+    pool = open_pool(limit=10, warning_threshold=0.5)
+
+    pool.set_limit(20)
+
+    (limit_set,) = pool.collect_events()
+    assert pool.warning_threshold == 0.5
+    assert vars(limit_set)["warning_threshold"] == 0.5
