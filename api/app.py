@@ -9,8 +9,9 @@ from fastapi import FastAPI
 
 from api import problems
 from api.auth import Authenticator
+from api.commands import CommandService
 from api.middleware import RequestMiddleware
-from api.routes import ops, seats, tenants
+from api.routes import commands, ops, seats, tenants
 from infra.bootstrap import Container
 
 
@@ -31,10 +32,12 @@ def create_app(c: Container) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.container = c
+    app.state.commands = CommandService(c.ledger, c.command_log)
     problems.install(app)
     app.include_router(ops.router)
     app.include_router(tenants.router)
     app.include_router(seats.router)
+    app.include_router(commands.router)
     app.add_middleware(
         RequestMiddleware,
         auth=Authenticator(c.operator_key),

@@ -40,7 +40,7 @@ async def projection_position(
     c = container(request)
     deadline = time.monotonic() + wait_ms / 1000
     while True:
-        position = await asyncio.to_thread(c.follower.position)
+        position = await asyncio.to_thread(c.projection_position)
         if min_position is None or position >= min_position:
             return position
         if time.monotonic() >= deadline:

@@ -1,16 +1,24 @@
-"""The one composition root: settings -> logging, store, database, projector."""
+"""The one composition root: settings -> logging, store, database, Kafka."""
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from kafka import KafkaConsumer, KafkaProducer
 
 from consumers.log_follower import LogFollower
+from consumers.projector import kafka_watermark
+from consumers.relay import TABLE as RELAY_TABLE
+from consumers.relay import relay_position
+from infra import kafka_io
 from infra import logging as seatledger_logging
+from infra.command_log import CommandLog
 from infra.db import Database, PostgresDatabase, SqliteDatabase
 from infra.idempotency import IdempotencyStore
 from infra.ledger import Ledger
@@ -25,6 +33,7 @@ class Container:
     ledger: Ledger
     db: Database
     idempotency: IdempotencyStore
+    command_log: CommandLog
     follower: LogFollower
     metrics: Metrics
     operator_key: str = field(repr=False)
@@ -33,6 +42,37 @@ class Container:
     @property
     def embedded_projector(self) -> bool:
         return self.settings.kafka_bootstrap is None
+
+    @property
+    def topics(self) -> kafka_io.Topics:
+        return kafka_io.Topics(self.settings.topic_prefix)
+
+    def projection_position(self) -> int:
+        """Every event at or below this position is in the projections."""
+        if self.embedded_projector:
+            return self.follower.position()
+        with self.db.read() as tx:
+            return kafka_watermark(tx, self.topics.events)
+
+    def relay_position(self) -> int:
+        with self.db.read() as tx:
+            return relay_position(tx)
+
+    def kafka_producer(self) -> KafkaProducer:
+        return kafka_io.producer(self._bootstrap())
+
+    def kafka_consumer(self, group_id: str) -> KafkaConsumer:
+        return kafka_io.consumer(self._bootstrap(), group_id)
+
+    def ensure_topics(self) -> None:
+        kafka_io.ensure_topics(
+            self._bootstrap(), self.topics, self.settings.topic_partitions
+        )
+
+    def _bootstrap(self) -> str:
+        if self.settings.kafka_bootstrap is None:
+            raise RuntimeError("SEATLEDGER_KAFKA_BOOTSTRAP is not set")
+        return self.settings.kafka_bootstrap
 
     def close(self) -> None:
         self.follower.stop()
@@ -47,13 +87,16 @@ def bootstrap(
     if configure_logging:
         seatledger_logging.configure(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = open_database(settings)
-    ledger = Ledger(
-        env=settings.eventsourcing_env(), retry_attempts=settings.retry_attempts
-    )
-    with db.transaction() as tx:
-        create_tables(tx)
-        IdempotencyStore.create_tables(tx)
+    with schema_lock(settings):
+        db = open_database(settings)
+        ledger = Ledger(
+            env=settings.eventsourcing_env(), retry_attempts=settings.retry_attempts
+        )
+        with db.transaction() as tx:
+            create_tables(tx)
+            IdempotencyStore.create_tables(tx)
+            CommandLog.create_tables(tx)
+            tx.execute(RELAY_TABLE)
     key, generated = operator_key(settings)
     follower = LogFollower(
         ledger,
@@ -62,20 +105,44 @@ def bootstrap(
         poll_s=settings.projector_poll_ms / 1000,
     )
     return Container(
-        settings, ledger, db, IdempotencyStore(db), follower, Metrics(), key, generated
+        settings=settings,
+        ledger=ledger,
+        db=db,
+        idempotency=IdempotencyStore(db),
+        command_log=CommandLog(db),
+        follower=follower,
+        metrics=Metrics(),
+        operator_key=key,
+        generated_key=generated,
     )
 
 
-def open_database(settings: Settings) -> Database:
+@contextmanager
+def schema_lock(settings: Settings) -> Iterator[None]:
+    """Serialises table creation across processes starting at once (API,
+    relay, projector): concurrent CREATE ... IF NOT EXISTS can still collide
+    in PostgreSQL's catalog."""
     if settings.database_url is None:
-        return SqliteDatabase(settings.sqlite_path, timeout_s=settings.lock_timeout_s)
-    # eventsourcing requires the schema to exist before it creates its tables.
+        yield
+        return
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        key = f"seatledger-schema:{settings.postgres_schema}"
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        # eventsourcing requires the schema to exist before it creates tables.
         conn.execute(
             psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 psycopg.sql.Identifier(settings.postgres_schema)
             )
         )
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+
+def open_database(settings: Settings) -> Database:
+    if settings.database_url is None:
+        return SqliteDatabase(settings.sqlite_path, timeout_s=settings.lock_timeout_s)
     return PostgresDatabase(
         settings.database_url, settings.postgres_schema, size=settings.pool_size
     )

@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Callable
+from typing import Protocol
+
 import typer
 import uvicorn
 from rich.console import Console
 
-from infra.bootstrap import bootstrap
+from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
 
-app = typer.Typer(help="seatledger: the books on tenants, seat pools and licenses.")
+app = typer.Typer(
+    help="seatledger: the books on tenants, seat pools and licenses.",
+    no_args_is_help=True,
+)
 console = Console(stderr=True)
+
+
+class _Loop(Protocol):
+    def run(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @app.callback()
 def _commands() -> None:
-    """Subcommands below; each reads its configuration from SEATLEDGER_* ."""
+    """Configuration comes from SEATLEDGER_* environment variables."""
 
 
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port"),
-    workers: int = typer.Option(
-        1, min=1, max=1, help="uvicorn workers (1: the embedded projector runs here)"
-    ),
 ) -> None:
     """Run the HTTP API (with the in-process projector in embedded mode)."""
     from api.app import create_app
@@ -47,6 +57,78 @@ def serve(
         )
     finally:
         container.close()
+
+
+def _kafka_container() -> Container:
+    container = bootstrap(Settings())
+    if container.settings.kafka_bootstrap is None:
+        console.print("[red]SEATLEDGER_KAFKA_BOOTSTRAP is not set[/]")
+        raise typer.Exit(2)
+    container.ensure_topics()
+    return container
+
+
+def _run_until_signalled(container: Container, make: Callable[[], _Loop]) -> None:
+    loop = make()
+
+    def on_signal(signum: int, frame: object) -> None:
+        loop.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        loop.run()
+    finally:
+        container.close()
+
+
+@app.command()
+def relay() -> None:
+    """Publish stored events to Kafka in order (the transactional outbox)."""
+    from consumers.relay import Relay
+
+    c = _kafka_container()
+    _run_until_signalled(
+        c, lambda: Relay(c.ledger, c.db, c.kafka_producer, c.topics, poll_s=0.005)
+    )
+
+
+@app.command()
+def project(
+    group: str = typer.Option("seatledger-projector", help="consumer group id"),
+) -> None:
+    """Build the projections from the Kafka event topic."""
+    from consumers.projector import Projector
+
+    c = _kafka_container()
+    _run_until_signalled(
+        c,
+        lambda: Projector(
+            c.db,
+            lambda: c.kafka_consumer(group),
+            c.kafka_producer,
+            c.topics,
+            failpoint=c.settings.failpoint,
+        ),
+    )
+
+
+@app.command("consume-commands")
+def consume_commands(
+    group: str = typer.Option("seatledger-commands", help="consumer group id"),
+) -> None:
+    """Run commands from the Kafka command topic; publish their results."""
+    from api.commands import CommandService
+    from consumers.commands import CommandConsumer
+
+    c = _kafka_container()
+    service = CommandService(c.ledger, c.command_log)
+    _run_until_signalled(
+        c,
+        lambda: CommandConsumer(
+            service, lambda: c.kafka_consumer(group), c.kafka_producer, c.topics
+        ),
+    )
 
 
 def main() -> None:

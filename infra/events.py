@@ -26,6 +26,10 @@ class CommandContext:
     actor: str
     correlation_id: str = field(default_factory=lambda: str(uuid4()))
     causation_id: str | None = None
+    # Set for commands from the command API or topic: their effects are saved
+    # with a CommandReceipt, so a redelivery cannot apply them twice.
+    command_id: UUID | None = None
+    command_type: str = ""
 
 
 @dataclass

@@ -28,6 +28,7 @@ from domain.commands import (
 )
 from domain.common import MULTI_TENANT
 from domain.errors import ConcurrencyConflict, LicenseRequired, NotFound
+from domain.receipt import CommandReceipt, receipt_id
 from domain.seat_pool import SeatPool, pool_id
 from domain.tenant import Tenant, TenantNameClaim, check_charset, name_claim_id
 from infra.events import CommandContext, EnvelopeMapper, done_saving, saving
@@ -47,11 +48,22 @@ class Outcome:
     changed: bool = True
 
 
+class CommandAlreadyApplied(Exception):
+    """A command with this id took effect before (its receipt exists)."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(f"command already applied at position {position}")
+        self.position = position
+
+
 def retrying(method: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         ledger: Ledger = args[0]  # type: ignore[assignment]
+        ctx = args[1]
         for attempt in range(ledger.retry_attempts):
+            if isinstance(ctx, CommandContext) and ctx.command_id is not None:
+                ledger.check_not_applied(ctx.command_id)
             try:
                 return method(*args, **kwargs)
             except IntegrityError:
@@ -129,10 +141,25 @@ class Ledger(Application[UUID]):
             return None
         return aggregate if isinstance(aggregate, cls) else None
 
+    def check_not_applied(self, command_id: UUID) -> None:
+        receipt = self._find(CommandReceipt, receipt_id(command_id))
+        if receipt is not None:
+            raise CommandAlreadyApplied(self.position_of(receipt))
+
     def _commit(
         self, ctx: CommandContext, *aggregates: Aggregate | None
     ) -> tuple[int, bool]:
-        present = [a for a in aggregates if a is not None]
+        present: list[Aggregate] = [a for a in aggregates if a is not None]
+        changes = any(a.pending_events for a in present)
+        if changes and ctx.command_id is not None:
+            # A no-op needs no receipt: running it again changes nothing.
+            present.append(
+                CommandReceipt(
+                    command_id=ctx.command_id,
+                    command_type=ctx.command_type,
+                    tenant_id=_owner(present[0]),
+                )
+            )
         tenants = {a.id: _owner(a) for a in present}
         token = saving(ctx, tenants)
         try:

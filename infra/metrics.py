@@ -38,3 +38,8 @@ class Metrics:
             ["projection"],
             registry=self.registry,
         )
+        self.relay_lag = Gauge(
+            "seatledger_relay_lag",
+            "store position minus the position the relay published",
+            registry=self.registry,
+        )

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         default=None, description="JSON logs; default: JSON unless on a terminal"
     )
     log_level: str = "INFO"
+    failpoint: str | None = Field(
+        default=None,
+        description="test hook: crash at a named point (projector_after_db_commit)",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -15,6 +15,23 @@ from projections.registry import PROJECTIONS
 router = APIRouter(tags=["operations"])
 
 
+def positions(c: Container) -> dict[str, Any]:
+    head = c.ledger.head()
+    applied = c.projection_position()
+    report: dict[str, Any] = {
+        "store_position": head,
+        "mode": "embedded" if c.embedded_projector else "kafka",
+        "projections": [
+            {"name": p.name, "position": applied, "lag": max(head - applied, 0)}
+            for p in PROJECTIONS
+        ],
+    }
+    if not c.embedded_projector:
+        relayed = c.relay_position()
+        report["relay"] = {"position": relayed, "lag": max(head - relayed, 0)}
+    return report
+
+
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -23,8 +40,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=None)
 def readyz(c: Container = Depends(container)) -> JSONResponse | dict[str, Any]:
     try:
-        head = c.ledger.head()
-        applied = c.follower.position()
+        report = positions(c)
     except Exception as exc:
         # Not ready is an answer here, not a fault: report it as 503.
         return JSONResponse(
@@ -32,23 +48,21 @@ def readyz(c: Container = Depends(container)) -> JSONResponse | dict[str, Any]:
             status_code=503,
             headers={"Retry-After": "2"},
         )
-    projections = [
-        {"name": p.name, "position": applied, "lag": max(head - applied, 0)}
-        for p in PROJECTIONS
-    ]
-    return {"status": "ready", "store_position": head, "projections": projections}
+    return {"status": "ready", **report}
 
 
 @router.get("/metrics")
 def metrics(c: Container = Depends(container)) -> Response:
     m = c.metrics
     try:
-        head = c.ledger.head()
-        applied = c.follower.position()
-        m.store_position.set(head)
-        for p in PROJECTIONS:
-            m.projection_position.labels(p.name).set(applied)
-            m.projection_lag.labels(p.name).set(max(head - applied, 0))
+        report = positions(c)
     except Exception:
-        pass  # metrics still serve request counters while the store is down
+        report = None  # request counters still serve while the store is down
+    if report is not None:
+        m.store_position.set(report["store_position"])
+        for p in report["projections"]:
+            m.projection_position.labels(p["name"]).set(p["position"])
+            m.projection_lag.labels(p["name"]).set(p["lag"])
+        if "relay" in report:
+            m.relay_lag.set(report["relay"]["lag"])
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,165 @@
+"""Kafka command consumer: `seatledger.commands` -> use cases -> results.
+
+Each message is one command envelope (API.md "Commands"). It is validated
+with the same models as `POST /v1/commands` and run by the same service, and
+its answer is published on `seatledger.command-results` keyed by command_id.
+A redelivered command is answered from the command log without a second
+effect. Messages that are not a command envelope go to the DLQ with the
+reason; consumption goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from pydantic import ValidationError
+
+from api.auth import Principal, Role
+from api.commands import CommandEnvelope, CommandService
+from infra.kafka_io import Topics
+
+log = structlog.get_logger(__name__)
+
+# Commands on the topic act with the service principal of the consumer until
+# messages name their actor key (key provenance is part of the keys work).
+KAFKA_PRINCIPAL = Principal(key_id="kafka-commands", role=Role.OPERATOR)
+
+
+class CommandConsumer:
+    def __init__(
+        self,
+        service: CommandService,
+        make_consumer: Callable[[], KafkaConsumer],
+        make_producer: Callable[[], KafkaProducer],
+        topics: Topics,
+    ) -> None:
+        self.service = service
+        self.make_consumer = make_consumer
+        self.make_producer = make_producer
+        self.topics = topics
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        consumer = self.make_consumer()
+        producer = self.make_producer()
+        consumer.subscribe([self.topics.commands])
+        try:
+            while not self._stop.is_set():
+                for tp, records in consumer.poll(timeout_ms=100).items():
+                    for record in records:
+                        self._handle(producer, record)
+                    producer.flush()
+                    # After the answers are acknowledged. Losing this commit
+                    # redelivers the commands; the command log answers them.
+                    next_offset = records[-1].offset + 1
+                    consumer.commit(
+                        {
+                            TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(
+                                next_offset, "", -1
+                            )
+                        }
+                    )
+        finally:
+            consumer.close(autocommit=False)
+            producer.close(timeout=5)
+
+    def _partition_batch(
+        self,
+        consumer: KafkaConsumer,
+        producer: KafkaProducer,
+        tp: TopicPartition,
+        records: list[Any],
+    ) -> None:
+        done = records[0].offset
+        try:
+            for record in records:
+                self._handle(producer, record)
+                done = record.offset + 1
+            producer.flush()
+        except Exception:
+            # At-least-once: the store or Kafka failed mid-batch. Rewind to
+            # the first unanswered command; what ran before is answered again
+            # from the command log, never applied twice.
+            log.exception("command batch failed; retrying", offset=done)
+            consumer.seek(tp, done)
+            self._stop.wait(1.0)
+            return
+        # After the answers are acknowledged. Losing this commit redelivers
+        # the commands, which the command log then answers.
+        consumer.commit({tp: OffsetAndMetadata(done, "", -1)})
+
+    def _handle(self, producer: KafkaProducer, record: Any) -> None:
+        structlog.contextvars.clear_contextvars()
+        try:
+            envelope = CommandEnvelope.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            self._dead_letter(producer, record, _reason(exc))
+            return
+        correlation_id = _header(record, "correlation_id") or str(envelope.command_id)
+        structlog.contextvars.bind_contextvars(
+            correlation_id=correlation_id, command_id=str(envelope.command_id)
+        )
+        answer = self.service.handle(KAFKA_PRINCIPAL, envelope, correlation_id)
+        if answer.status == 422 and not answer.body.get("ok"):
+            # Malformed payload: answered (the sender is waiting for a result)
+            # and dead-lettered with the reason, like any malformed message.
+            self._dead_letter(producer, record, json.dumps(answer.body["error"]))
+        producer.send(
+            self.topics.command_results,
+            key=str(envelope.command_id).encode(),
+            value=json.dumps({**answer.body, "status": answer.status}).encode(),
+            headers=[("correlation_id", correlation_id.encode())],
+        )
+        log.info(
+            "command handled",
+            type=envelope.type,
+            ok=answer.body.get("ok"),
+            position=answer.body.get("position"),
+            partition=record.partition,
+            offset=record.offset,
+        )
+
+    def _dead_letter(self, producer: KafkaProducer, record: Any, reason: str) -> None:
+        producer.send(
+            self.topics.commands_dlq,
+            key=record.key,
+            value=record.value,
+            headers=[
+                ("dlq_reason", reason[:2000].encode()),
+                ("dlq_partition", str(record.partition).encode()),
+                ("dlq_offset", str(record.offset).encode()),
+            ],
+        )
+        log.warning(
+            "malformed command sent to the DLQ",
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason[:300],
+        )
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _reason(exc: ValidationError) -> str:
+    errors = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}"
+        for e in exc.errors()
+    ]
+    return "not a command envelope: " + "; ".join(errors)
+
+
+def _header(record: Any, name: str) -> str | None:
+    for key, value in record.headers or []:
+        if key == name and value:
+            try:
+                return str(value.decode())[:128]
+            except UnicodeDecodeError:
+                return None
+    return None

@@ -1,0 +1,233 @@
+"""Kafka projector: `seatledger.events` -> the same projection code as embedded.
+
+Exactly once in effect: for each partition batch, one database transaction
+writes the projection rows, the next offset of that partition and the highest
+position seen, and skips envelopes at or below a tenant's applied position.
+Kafka offsets are committed afterwards and only save a little re-reading: on
+assignment the consumer seeks to the offsets stored in the database.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from kafka import (
+    ConsumerRebalanceListener,
+    KafkaConsumer,
+    KafkaProducer,
+    TopicPartition,
+)
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+from pydantic import TypeAdapter, ValidationError
+
+from consumers.relay import relay_position
+from infra.db import Database
+from infra.kafka_io import Topics
+from projections.envelope import Envelope
+from projections.registry import apply_batch, checkpoint
+from projections.sql import Tx
+
+log = structlog.get_logger(__name__)
+_ENVELOPE = TypeAdapter(Envelope)
+FAILPOINT_AFTER_DB_COMMIT = "projector_after_db_commit"
+
+
+def offset_source(tp: TopicPartition) -> str:
+    return f"kafka:{tp.topic}:{tp.partition}"
+
+
+def _position_source(tp: TopicPartition) -> str:
+    return f"kafka-pos:{tp.topic}:{tp.partition}"
+
+
+def _watermark_source(tp: TopicPartition) -> str:
+    return f"kafka-wm:{tp.topic}:{tp.partition}"
+
+
+def kafka_watermark(tx: Tx, topic: str) -> int:
+    """Every event at or below this position is applied, on every partition."""
+    rows = tx.execute(
+        "SELECT MIN(position) FROM projection_checkpoints WHERE source LIKE ?",
+        (f"kafka-wm:{topic}:%",),
+    )
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
+def decode(value: bytes | None) -> Envelope:
+    if not value:
+        raise ValueError("empty message")
+    envelope = _ENVELOPE.validate_json(value)
+    if envelope.position < 1 or not envelope.type:
+        raise ValueError("envelope needs a positive position and a type")
+    return envelope
+
+
+def _upsert(tx: Tx, source: str, position: int) -> None:
+    tx.execute(
+        "INSERT INTO projection_checkpoints (source, position) VALUES (?, ?)"
+        " ON CONFLICT (source) DO UPDATE SET position = excluded.position"
+        " WHERE projection_checkpoints.position < excluded.position",
+        (source, position),
+    )
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, projector: Projector, consumer: KafkaConsumer) -> None:
+        self.projector = projector
+        self.consumer = consumer
+
+    def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        pass  # nothing buffered: every applied batch is already committed
+
+    def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        with self.projector.db.transaction() as tx:
+            for tp in assigned:
+                offset = checkpoint(tx, offset_source(tp))
+                self.projector.next_offsets[tp] = offset
+                _upsert(tx, _watermark_source(tp), 0)  # a row per partition
+                self.consumer.seek(tp, offset)
+        log.info("partitions assigned", partitions=[tp.partition for tp in assigned])
+
+
+class Projector:
+    def __init__(
+        self,
+        db: Database,
+        make_consumer: Callable[[], KafkaConsumer],
+        make_producer: Callable[[], KafkaProducer],
+        topics: Topics,
+        failpoint: str | None = None,
+    ) -> None:
+        self.db = db
+        self.make_consumer = make_consumer
+        self.make_producer = make_producer
+        self.topics = topics
+        self.failpoint = failpoint
+        self.next_offsets: dict[TopicPartition, int] = {}
+        self._stop = threading.Event()
+        self._producer: KafkaProducer | None = None
+        self._last_watermark = 0.0
+
+    def run(self) -> None:
+        consumer = self.make_consumer()
+        consumer.subscribe([self.topics.events], listener=_SeekToStored(self, consumer))
+        try:
+            while not self._stop.is_set():
+                batches = consumer.poll(timeout_ms=100)
+                for tp, records in batches.items():
+                    try:
+                        self._apply(consumer, tp, records)
+                    except Exception:
+                        # Nothing of this batch was committed: rewind to the
+                        # stored offset and read it again after a pause.
+                        log.exception("projection batch failed", partition=tp.partition)
+                        consumer.seek(tp, self.next_offsets.get(tp, records[0].offset))
+                        self._stop.wait(1.0)
+                try:
+                    self._advance_watermark(consumer, busy=bool(batches))
+                except Exception:
+                    # Only freshness suffers; the next round tries again.
+                    log.exception("watermark not advanced")
+        finally:
+            consumer.close(autocommit=False)
+            if self._producer is not None:
+                self._producer.close(timeout=5)
+
+    def _apply(
+        self, consumer: KafkaConsumer, tp: TopicPartition, records: list[Any]
+    ) -> None:
+        envelopes: list[Envelope] = []
+        rejected: list[tuple[Any, str]] = []
+        for record in records:
+            try:
+                envelopes.append(decode(record.value))
+            except (ValidationError, ValueError) as exc:
+                rejected.append((record, str(exc)[:500]))
+        if rejected:
+            self._dead_letter(rejected)
+        reached = records[-1].offset + 1
+        with self.db.transaction() as tx:
+            applied = apply_batch(tx, envelopes, offset_source(tp), reached)
+            if envelopes:
+                top = max(e.position for e in envelopes)
+                _upsert(tx, _position_source(tp), top)
+        self.next_offsets[tp] = reached
+        if self.failpoint == FAILPOINT_AFTER_DB_COMMIT:
+            os.kill(os.getpid(), signal.SIGKILL)  # test hook: crash before Kafka commit
+        # A convenience only: losing this commit re-reads records that the
+        # database positions then skip.
+        try:
+            consumer.commit({tp: OffsetAndMetadata(reached, "", -1)})
+        except KafkaError as exc:
+            log.warning("offset commit failed", partition=tp.partition, error=str(exc))
+        log.info(
+            "projected",
+            partition=tp.partition,
+            offset=reached - 1,
+            applied=applied,
+            rejected=len(rejected),
+        )
+
+    def _dead_letter(self, rejected: list[tuple[Any, str]]) -> None:
+        # At-least-once into the DLQ, before the offsets move past the record:
+        # a crash here may put the same record there twice, never lose it.
+        producer = self._producer or self.make_producer()
+        self._producer = producer
+        futures = [
+            producer.send(
+                self.topics.events_dlq,
+                key=record.key,
+                value=record.value,
+                headers=[
+                    ("dlq_reason", reason.encode()),
+                    ("dlq_topic", record.topic.encode()),
+                    ("dlq_partition", str(record.partition).encode()),
+                    ("dlq_offset", str(record.offset).encode()),
+                ],
+            )
+            for record, reason in rejected
+        ]
+        producer.flush()
+        for future in futures:
+            future.get(timeout=0)
+        for record, reason in rejected:
+            log.warning(
+                "undecodable event sent to the DLQ",
+                partition=record.partition,
+                offset=record.offset,
+                reason=reason,
+            )
+
+    def _advance_watermark(self, consumer: KafkaConsumer, busy: bool) -> None:
+        """Records, per partition, a position below which everything is applied.
+
+        The relay's position R is read before the end offsets: every event at
+        or below R was acknowledged by Kafka, so it lies below those end
+        offsets; a partition applied up to its end offset has applied them.
+        """
+        now = time.monotonic()
+        if busy and now - self._last_watermark < 0.05:
+            return
+        self._last_watermark = now
+        assigned = list(consumer.assignment())
+        if not assigned:
+            return
+        with self.db.read() as tx:
+            relayed = relay_position(tx)
+            seen = {tp: checkpoint(tx, _position_source(tp)) for tp in assigned}
+        ends = consumer.end_offsets(assigned, timeout_ms=2000)
+        with self.db.transaction() as tx:
+            for tp in assigned:
+                caught_up = self.next_offsets.get(tp, 0) >= ends.get(tp, 0)
+                mark = max(seen[tp], relayed) if caught_up else seen[tp]
+                _upsert(tx, _watermark_source(tp), mark)
+
+    def stop(self) -> None:
+        self._stop.set()

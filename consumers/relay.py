@@ -1,0 +1,135 @@
+"""The transactional outbox: the event store's log -> Kafka `seatledger.events`.
+
+At-least-once, in position order per partition: a batch is read after the
+relay's recorded position, sent with an idempotent producer (acks=all), and
+only after every send is acknowledged is the new position recorded. A crash
+or a Kafka outage in between re-sends the batch; the projector skips what it
+already applied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+
+import structlog
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from infra.db import Database
+from infra.events import to_envelope
+from infra.kafka_io import Topics, encode_envelope, event_headers
+from infra.ledger import Ledger
+from projections.sql import Tx
+
+log = structlog.get_logger(__name__)
+
+TABLE = """CREATE TABLE IF NOT EXISTS relay_positions (
+    name TEXT PRIMARY KEY,
+    position BIGINT NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL)"""
+
+
+def relay_position(tx: Tx, name: str = "events") -> int:
+    rows = tx.execute("SELECT position FROM relay_positions WHERE name = ?", (name,))
+    return int(rows[0][0]) if rows else 0
+
+
+class Relay:
+    def __init__(
+        self,
+        ledger: Ledger,
+        db: Database,
+        make_producer: Callable[[], KafkaProducer],
+        topics: Topics,
+        batch: int = 500,
+        poll_s: float = 0.01,
+    ) -> None:
+        self.ledger = ledger
+        self.db = db
+        self.make_producer = make_producer
+        self._producer: KafkaProducer | None = None
+        self.topics = topics
+        self.batch = batch
+        self.poll_s = poll_s
+        self._stop = threading.Event()
+
+    def position(self) -> int:
+        with self.db.read() as tx:
+            return relay_position(tx)
+
+    def step(self) -> int:
+        """Publishes the next batch; returns how many events it published."""
+        start = self.position()
+        notifications = self.ledger.recorder.select_notifications(start + 1, self.batch)
+        if not notifications:
+            return 0
+        transcoder = self.ledger.mapper.transcoder
+        producer = self._producer or self.make_producer()
+        self._producer = producer
+        futures = []
+        for n in notifications:
+            e = to_envelope(n, transcoder)
+            futures.append(
+                producer.send(
+                    self.topics.events,
+                    key=(e.tenant_id or "").encode(),
+                    value=encode_envelope(e),
+                    headers=event_headers(e),
+                )
+            )
+        producer.flush()
+        for future in futures:
+            future.get(timeout=0)  # raises if any send failed: nothing recorded
+        reached = notifications[-1].id
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO relay_positions (name, position, updated_at)"
+                " VALUES ('events', ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                " position = excluded.position, updated_at = excluded.updated_at",
+                (reached, time.time()),
+            )
+        lag = self.ledger.head() - reached
+        log.info("relayed", count=len(notifications), position=reached, lag=lag)
+        return len(notifications)
+
+    def run(self) -> None:
+        backoff = 0.1
+        while not self._stop.is_set():
+            try:
+                sent = self.step()
+                backoff = 0.1
+            except KafkaError as exc:
+                # At-least-once: the position was not recorded, so the whole
+                # batch is sent again once Kafka answers.
+                log.warning("kafka unavailable; backing off", error=str(exc), s=backoff)
+                self._drop_producer()
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            except Exception:
+                # Same guarantee for a store or database fault.
+                log.exception("relay step failed; backing off", s=backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if sent < self.batch:
+                self._stop.wait(self.poll_s)
+
+    def _drop_producer(self) -> None:
+        # A producer that gave up on a batch may hold a broken sequence; a new
+        # one starts clean (its idempotence epoch is new, order is kept because
+        # the batch is re-sent from its first event).
+        if self._producer is not None:
+            # Closing a broken client must not stop the relay.
+            with contextlib.suppress(Exception):
+                self._producer.close(timeout=0)
+            self._producer = None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._drop_producer()
