@@ -7,7 +7,13 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.common import DEFAULT_WARNING_THRESHOLD, UsageLevel, derive_id, level_for
-from domain.errors import AlreadyAssigned, LimitBelowUsage, NotFound, QuotaExhausted
+from domain.errors import (
+    AlreadyAssigned,
+    LimitBelowUsage,
+    NotFound,
+    QuotaExhausted,
+    ValidationFailed,
+)
 
 
 def pool_id(tenant_id: UUID, pool: str) -> UUID:
@@ -110,6 +116,8 @@ class SeatPool(Aggregate):
 
     def allocate_to_child(self, child_tenant_id: UUID, limit: int) -> None:
         """Gives a sub-tenant's pool `limit` seats of this one (parent side)."""
+        if limit < 0:
+            raise ValidationFailed("an allocation cannot be negative", field="limit")
         current = self.allocations.get(str(child_tenant_id), 0)
         if limit - current > self.available:
             raise QuotaExhausted(

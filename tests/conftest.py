@@ -87,3 +87,20 @@ def container(settings: Settings) -> Iterator[Container]:
 @pytest.fixture
 def ctx() -> CommandContext:
     return CommandContext(actor="key:test")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """A real Apache Kafka broker for the session (jars from Maven Central).
+
+    Set SEATLEDGER_TEST_KAFKA_BOOTSTRAP to use a broker you already run.
+    Tests isolate themselves with a topic prefix of their own.
+    """
+    given = os.environ.get("SEATLEDGER_TEST_KAFKA_BOOTSTRAP")
+    if given:
+        yield given
+        return
+    from infra.kafka.broker import throwaway_broker
+
+    with throwaway_broker() as broker:
+        yield broker.bootstrap
