@@ -36,11 +36,27 @@ async def projection_position(
     min_position: int | None = Query(default=None, ge=0, le=2**62),
     wait_ms: int = Query(default=0, ge=0, le=MAX_WAIT_MS),
 ) -> int:
-    """Waits (up to wait_ms) until the projections reached min_position."""
-    c = container(request)
+    """Waits (up to wait_ms) until all projections reached min_position."""
+    return await _wait(container(request), None, min_position, wait_ms)
+
+
+async def tenant_projection_position(
+    request: Request,
+    min_position: int | None = Query(default=None, ge=0, le=2**62),
+    wait_ms: int = Query(default=0, ge=0, le=MAX_WAIT_MS),
+) -> int:
+    """Like projection_position, for reads of one tenant's own rows: with
+    Kafka only that tenant's partition has to have caught up."""
+    tenant_id = str(request.path_params.get("tenant_id", "")) or None
+    return await _wait(container(request), tenant_id, min_position, wait_ms)
+
+
+async def _wait(
+    c: Container, tenant_id: str | None, min_position: int | None, wait_ms: int
+) -> int:
     deadline = time.monotonic() + wait_ms / 1000
     while True:
-        position = await asyncio.to_thread(c.projection_position)
+        position = await asyncio.to_thread(c.projection_position, tenant_id)
         if min_position is None or position >= min_position:
             return position
         if time.monotonic() >= deadline:
@@ -49,4 +65,4 @@ async def projection_position(
                 position=position,
                 min_position=min_position,
             )
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.005)

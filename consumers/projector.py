@@ -29,7 +29,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from consumers.relay import relay_position
 from infra.db import Database
-from infra.kafka_io import Topics
+from infra.kafka_io import Topics, partition_for
 from projections.envelope import Envelope
 from projections.registry import apply_batch, checkpoint
 from projections.sql import Tx
@@ -51,13 +51,19 @@ def _watermark_source(tp: TopicPartition) -> str:
     return f"kafka-wm:{tp.topic}:{tp.partition}"
 
 
-def kafka_watermark(tx: Tx, topic: str) -> int:
-    """Every event at or below this position is applied, on every partition."""
+def kafka_watermark(tx: Tx, topic: str, tenant_id: str | None = None) -> int:
+    """Every event at or below this position is applied: on every partition,
+    or, given a tenant, on the one partition that carries its events."""
     rows = tx.execute(
-        "SELECT MIN(position) FROM projection_checkpoints WHERE source LIKE ?",
+        "SELECT source, position FROM projection_checkpoints WHERE source LIKE ?",
         (f"kafka-wm:{topic}:%",),
     )
-    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+    marks = {int(source.rsplit(":", 1)[1]): int(position) for source, position in rows}
+    if not marks:
+        return 0
+    if tenant_id is None:
+        return min(marks.values())
+    return marks.get(partition_for(tenant_id, len(marks)), 0)
 
 
 def decode(value: bytes | None) -> Envelope:
@@ -158,6 +164,8 @@ class Projector:
             if envelopes:
                 top = max(e.position for e in envelopes)
                 _upsert(tx, _position_source(tp), top)
+                # Safe at once: this partition applied everything up to top.
+                _upsert(tx, _watermark_source(tp), top)
         self.next_offsets[tp] = reached
         if self.failpoint == FAILPOINT_AFTER_DB_COMMIT:
             os.kill(os.getpid(), signal.SIGKILL)  # test hook: crash before Kafka commit

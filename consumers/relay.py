@@ -20,7 +20,7 @@ from kafka.errors import KafkaError
 
 from infra.db import Database
 from infra.events import to_envelope
-from infra.kafka_io import Topics, encode_envelope, event_headers
+from infra.kafka_io import Topics, encode_envelope, event_headers, partition_for
 from infra.ledger import Ledger
 from projections.sql import Tx
 
@@ -69,6 +69,7 @@ class Relay:
         transcoder = self.ledger.mapper.transcoder
         producer = self._producer or self.make_producer()
         self._producer = producer
+        partitions = len(producer.partitions_for(self.topics.events))
         futures = []
         for n in notifications:
             e = to_envelope(n, transcoder)
@@ -76,6 +77,7 @@ class Relay:
                 producer.send(
                     self.topics.events,
                     key=(e.tenant_id or "").encode(),
+                    partition=partition_for(e.tenant_id, partitions),
                     value=encode_envelope(e),
                     headers=event_headers(e),
                 )

@@ -47,12 +47,13 @@ class Container:
     def topics(self) -> kafka_io.Topics:
         return kafka_io.Topics(self.settings.topic_prefix)
 
-    def projection_position(self) -> int:
-        """Every event at or below this position is in the projections."""
+    def projection_position(self, tenant_id: str | None = None) -> int:
+        """Every event at or below this position is in the projections (for
+        the given tenant's own rows, or for all)."""
         if self.embedded_projector:
             return self.follower.position()
         with self.db.read() as tx:
-            return kafka_watermark(tx, self.topics.events)
+            return kafka_watermark(tx, self.topics.events, tenant_id)
 
     def relay_position(self) -> int:
         with self.db.read() as tx:

@@ -15,6 +15,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
+from kafka.partitioner.default import murmur2
 
 from projections.envelope import Envelope
 
@@ -106,6 +107,13 @@ def consumer(bootstrap: str, group_id: str, **overrides: Any) -> KafkaConsumer:
     }
     config.update(overrides)
     return KafkaConsumer(**config)
+
+
+def partition_for(tenant_id: str | None, partitions: int) -> int:
+    """A tenant's partition: Kafka's own key hash (murmur2), computed here so
+    the relay and the readers agree on it without asking the broker."""
+    digest: int = murmur2((tenant_id or "").encode())
+    return (digest & 0x7FFFFFFF) % partitions
 
 
 def event_headers(e: Envelope) -> list[tuple[str, bytes]]:

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import Action, Principal, authorize, principal
-from api.deps import command_context, container, projection_position
+from api.deps import command_context, container, tenant_projection_position
 from api.schemas import AssignmentBody, HoldersOut, PoolOut, SeatLimitBody, UsageOut
 from domain.commands import AssignSeat, ReleaseSeat, SetSeatLimit
 from domain.common import HOLDER_PATTERN, POOL_PATTERN
@@ -87,7 +87,7 @@ def holders(
     pool: str = PoolPath,
     after: str | None = Query(default=None, pattern=HOLDER_PATTERN),
     limit: int = Query(default=100, ge=1, le=1000),
-    position: int = Depends(projection_position),
+    position: int = Depends(tenant_projection_position),
     who: Principal = Depends(principal),
     c: Container = Depends(container),
 ) -> HoldersOut:
@@ -109,7 +109,7 @@ def holders(
 @router.get("/usage", response_model=UsageOut)
 def usage_dashboard(
     tenant_id: UUID,
-    position: int = Depends(projection_position),
+    position: int = Depends(tenant_projection_position),
     who: Principal = Depends(principal),
     c: Container = Depends(container),
 ) -> UsageOut:
