@@ -49,8 +49,9 @@ class SeatPool(Aggregate):
         self.holders: dict[str, bool] = {}
         self.reservations: dict[str, bool] = {}
         self.allocations: dict[str, int] = {}
-        # Opening records no UsageLevelChanged; later crossings do.
-        self.level = self.current_level
+        # Opening records no UsageLevelChanged; later crossings do. A plain
+        # string, so a snapshot (JSON) rebuilds exactly the same state.
+        self.level: str = self.current_level.value
 
     @classmethod
     def open(
@@ -176,9 +177,9 @@ class SeatPool(Aggregate):
 
     def _record_level(self) -> None:
         level = self.current_level
-        if level is not self.level:
-            self._level_changed(level.value, self.level.value)
+        if level != self.level:
+            self._level_changed(level.value, self.level)
 
     @event("UsageLevelChanged")
     def _level_changed(self, level: str, previous: str) -> None:
-        self.level = UsageLevel(level)
+        self.level = level

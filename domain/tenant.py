@@ -29,7 +29,7 @@ UTF8 = "UTF-8"
 def check_charset(tenant_type: TenantType, charset: str) -> str:
     if charset.upper().replace("_", "-") in {"UTF-8", "UTF8"}:
         return UTF8
-    if tenant_type is TenantType.STANDARD:
+    if tenant_type == TenantType.STANDARD:
         raise ValidationFailed(
             "STANDARD tenants always use UTF-8", field="charset", value=charset
         )
@@ -49,11 +49,13 @@ class Tenant(Aggregate):
     ) -> None:
         self.name = name
         self.parent_id = parent_id
-        self.tenant_type = TenantType(tenant_type)
-        self.edition = Edition(edition)
+        # Plain strings in state: snapshots store JSON, and must rebuild the
+        # aggregate exactly (an enum would come back as a str).
+        self.tenant_type: str = TenantType(tenant_type).value
+        self.edition: str = Edition(edition).value
         self.charset = charset
         self.logo_url = logo_url
-        self.status = TenantStatus.PROVISIONING
+        self.status: str = TenantStatus.PROVISIONING.value
         self.licenses: list[str] = []
         self.children: list[UUID] = []
         self.admin_ids: list[str] = []
@@ -70,8 +72,8 @@ class Tenant(Aggregate):
         return feature in self.licenses
 
     def check_open(self) -> None:
-        if self.status is TenantStatus.CLOSED:
-            raise InvalidState("tenant is closed", status=self.status.value)
+        if self.status == TenantStatus.CLOSED:
+            raise InvalidState("tenant is closed", status=self.status)
 
     def check_may_have_children(self) -> None:
         self.check_open()
@@ -115,7 +117,7 @@ class Tenant(Aggregate):
 
     @event("TenantEditionChanged")
     def _change_edition(self, edition: Edition) -> None:
-        self.edition = Edition(edition)
+        self.edition = Edition(edition).value
 
     def book_license(self, feature: str) -> bool:
         """Returns False when the tenant already holds it (no event)."""
@@ -140,10 +142,10 @@ class Tenant(Aggregate):
         self.licenses.remove(feature)
 
     def hand_over(self) -> None:
-        if self.status is not TenantStatus.PROVISIONING:
+        if self.status != TenantStatus.PROVISIONING:
             raise InvalidState(
                 "only a tenant in provisioning can be handed over",
-                status=self.status.value,
+                status=self.status,
             )
         if not self.admin_ids:
             raise AdminRequired("the tenant needs at least one admin member first")
@@ -151,19 +153,19 @@ class Tenant(Aggregate):
 
     @event("TenantHandedOver")
     def _hand_over(self) -> None:
-        self.status = TenantStatus.ACTIVE
+        self.status = TenantStatus.ACTIVE.value
 
     def suspend(self) -> None:
         if self.status in (TenantStatus.SUSPENDED, TenantStatus.CLOSED):
             raise InvalidState(
-                f"a {self.status.value} tenant cannot be suspended",
-                status=self.status.value,
+                f"a {self.status} tenant cannot be suspended",
+                status=self.status,
             )
         self._suspend()
 
     @event("TenantSuspended")
     def _suspend(self) -> None:
-        self.status = TenantStatus.SUSPENDED
+        self.status = TenantStatus.SUSPENDED.value
 
     def close(self) -> None:
         self.check_open()
@@ -171,7 +173,7 @@ class Tenant(Aggregate):
 
     @event("TenantClosed")
     def _close(self) -> None:
-        self.status = TenantStatus.CLOSED
+        self.status = TenantStatus.CLOSED.value
 
 
 def name_claim_id(parent_id: UUID | None, name: str) -> UUID:

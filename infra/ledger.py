@@ -69,7 +69,8 @@ def retrying(method: Callable[P, R]) -> Callable[P, R]:
             except IntegrityError:
                 # Another writer saved one of our aggregates first; nothing of
                 # ours was recorded, so deciding again on fresh state is safe.
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                # Exponential backoff with full jitter spreads the racers out.
+                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
         raise ConcurrencyConflict(
             "the command kept conflicting with concurrent changes; try again",
             attempts=ledger.retry_attempts,

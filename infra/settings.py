@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     projector_poll_ms: int = Field(default=50, ge=1, le=60_000)
     projector_batch: int = Field(default=500, ge=1, le=100_000)
     lock_timeout_s: int = Field(default=5, ge=1)
+    aggregate_cache: int = Field(
+        default=1000,
+        ge=0,
+        description="aggregates kept in memory and fast-forwarded (0: off)",
+    )
     pool_size: int = Field(default=10, ge=1, le=200)
     log_json: bool | None = Field(
         default=None, description="JSON logs; default: JSON unless on a terminal"
@@ -61,6 +66,15 @@ class Settings(BaseSettings):
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment eventsourcing's Application reads, passed as env=."""
         common = {"ORIGINATOR_ID_TYPE": "uuid", "CREATE_TABLE": "y"}
+        if self.aggregate_cache:
+            # A cached aggregate is brought up to date from the store on every
+            # get (one query for its new events) and copied before use, so a
+            # failed command never leaks state into the cache.
+            common |= {
+                "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache),
+                "AGGREGATE_CACHE_FASTFORWARD": "y",
+                "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
+            }
         if self.database_url is None:
             return common | {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -22,7 +23,7 @@ from domain.common import FEATURE_PATTERN
 from domain.errors import NotFound
 from infra.bootstrap import Container
 from infra.events import CommandContext
-from infra.ledger import Outcome
+from infra.ledger import Ledger, Outcome
 from projections import tenants as tenant_tree
 from projections import usage
 
@@ -101,37 +102,32 @@ def cancel_license(
     return _out(c.ledger.cancel_license(ctx, tenant_id, feature))
 
 
-@router.post("/{tenant_id}/handover", response_model=TenantOut)
-def hand_over(
-    tenant_id: UUID,
-    who: Principal = Depends(principal),
-    ctx: CommandContext = Depends(command_context),
-    c: Container = Depends(container),
-) -> TenantOut:
-    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
-    return _out(c.ledger.hand_over(ctx, tenant_id))
+def _lifecycle(
+    verb: str, use_case: Callable[[Ledger, CommandContext, UUID], Outcome]
+) -> None:
+    """Handover, suspend and close: a contract action with no body."""
+
+    def transition(
+        tenant_id: UUID,
+        who: Principal = Depends(principal),
+        ctx: CommandContext = Depends(command_context),
+        c: Container = Depends(container),
+    ) -> TenantOut:
+        authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+        return _out(use_case(c.ledger, ctx, tenant_id))
+
+    router.add_api_route(
+        f"/{{tenant_id}}/{verb}",
+        transition,
+        methods=["POST"],
+        response_model=TenantOut,
+        name=f"{verb}_tenant",
+    )
 
 
-@router.post("/{tenant_id}/suspend", response_model=TenantOut)
-def suspend(
-    tenant_id: UUID,
-    who: Principal = Depends(principal),
-    ctx: CommandContext = Depends(command_context),
-    c: Container = Depends(container),
-) -> TenantOut:
-    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
-    return _out(c.ledger.suspend_tenant(ctx, tenant_id))
-
-
-@router.post("/{tenant_id}/close", response_model=TenantOut)
-def close(
-    tenant_id: UUID,
-    who: Principal = Depends(principal),
-    ctx: CommandContext = Depends(command_context),
-    c: Container = Depends(container),
-) -> TenantOut:
-    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
-    return _out(c.ledger.close_tenant(ctx, tenant_id))
+_lifecycle("handover", Ledger.hand_over)
+_lifecycle("suspend", Ledger.suspend_tenant)
+_lifecycle("close", Ledger.close_tenant)
 
 
 @router.get("/{tenant_id}/tree", response_model=TreeOut)

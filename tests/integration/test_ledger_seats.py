@@ -6,7 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from domain.commands import AssignSeat, CreateTenant, SetSeatLimit
+from domain.commands import (
+    AssignSeat,
+    CreateTenant,
+    ReleaseSeat,
+    SetSeatLimit,
+    UpdateTenant,
+)
 from domain.errors import DomainError, LimitBelowUsage, QuotaExhausted
 from infra.bootstrap import Container
 from infra.events import CommandContext, to_envelope
@@ -97,3 +103,51 @@ def test_projection_follows_the_store(
         pools = pools_of(tx, str(tenant.id))
     assert [(p["pool"], p["limit"], p["used"]) for p in pools] == [("expenses", 3, 1)]
     assert container.follower.position() == container.ledger.head()
+
+
+def test_pool_and_tenant_past_their_snapshots_behave_the_same(
+    container: Container, ctx: CommandContext
+) -> None:
+    """Snapshots every 50 events: state from snapshot + tail == full replay,
+    and commands keep working on state rebuilt from a snapshot."""
+    ledger = container.ledger
+    tenant = make_tenant(container, ctx)
+    for i in range(60):
+        ledger.update_tenant(ctx, UpdateTenant(tenant_id=tenant.id, name=f"Acme {i}"))
+    ledger.set_seat_limit(
+        ctx, SetSeatLimit(tenant_id=tenant.id, pool="expenses", limit=130)
+    )
+    for i in range(120):
+        ledger.assign_seat(
+            ctx, AssignSeat(tenant_id=tenant.id, pool="expenses", holder_id=f"u{i}")
+        )
+    for i in range(0, 120, 3):
+        ledger.release_seat(
+            ctx, ReleaseSeat(tenant_id=tenant.id, pool="expenses", holder_id=f"u{i}")
+        )
+    env = container.settings.eventsourcing_env() | {"AGGREGATE_CACHE_MAXSIZE": ""}
+    from_snapshots = type(ledger)(env=env)
+    from_events = type(ledger)(env=env | {"IS_SNAPSHOTTING_ENABLED": "n"})
+    try:
+        pool = from_snapshots.pool(tenant.id, "expenses")
+        assert pool.version > 150
+        assert vars(pool) == vars(from_events.pool(tenant.id, "expenses"))
+        assert vars(from_snapshots.tenant(tenant.id)) == vars(
+            from_events.tenant(tenant.id)
+        )
+        for i in range(50):
+            from_snapshots.assign_seat(
+                ctx, AssignSeat(tenant_id=tenant.id, pool="expenses", holder_id=f"x{i}")
+            )
+        pool = from_snapshots.pool(tenant.id, "expenses")
+        from_snapshots.close_tenant(ctx, tenant.id)
+        with pytest.raises(DomainError) as refused:
+            from_snapshots.update_tenant(
+                ctx, UpdateTenant(tenant_id=tenant.id, name="After")
+            )
+        assert refused.value.code == "invalid_state"
+    finally:
+        from_snapshots.close()
+        from_events.close()
+    assert pool.used == 130
+    assert pool.level == "full"

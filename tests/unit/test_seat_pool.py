@@ -28,7 +28,7 @@ def test_pool_with_limit_zero_is_full_without_a_level_change() -> None:
     pool = SeatPool.open(uuid4(), "seats", 0)
 
     assert (pool.available, pool.utilization) == (0, 1.0)
-    assert pool.level is UsageLevel.FULL
+    assert pool.level == UsageLevel.FULL
     assert event_names(pool) == ["SeatPoolOpened"]
 
 
@@ -42,7 +42,7 @@ def test_counts_follow_the_api_definitions() -> None:
     assert (pool.used, pool.reserved, pool.allocated) == (4, 2, 5)
     assert pool.available == 20 - 4 - 2 - 5
     assert pool.utilization == (4 + 2 + 5) / 20
-    assert pool.current_level is UsageLevel.OK
+    assert pool.current_level == UsageLevel.OK
 
 
 def test_assignment_takes_a_seat() -> None:
@@ -203,3 +203,27 @@ def test_set_limit_without_threshold_keeps_the_current_one() -> None:
     (limit_set,) = pool.collect_events()
     assert pool.warning_threshold == 0.5
     assert vars(limit_set)["warning_threshold"] == 0.5
+
+
+def test_a_pool_rebuilt_from_a_json_snapshot_keeps_working() -> None:
+    from eventsourcing.domain import Snapshot
+    from eventsourcing.persistence import (
+        DatetimeAsISO,
+        JSONTranscoder,
+        Mapper,
+        UUIDAsHex,
+    )
+
+    pool = SeatPool.open(uuid4(), "expenses", 2)
+    pool.assign("a")
+    pool.collect_events()
+    transcoder = JSONTranscoder()
+    transcoder.register(UUIDAsHex())
+    transcoder.register(DatetimeAsISO())
+    mapper: Mapper = Mapper(transcoder=transcoder)
+    stored = mapper.to_stored_event(Snapshot.take(pool))
+    rebuilt = mapper.to_domain_event(stored).mutate(None)
+    assert vars(rebuilt) == vars(pool)
+    rebuilt.assign("b")
+    assert rebuilt.level == "full"
+    assert event_names(rebuilt) == ["SeatAssigned", "UsageLevelChanged"]

@@ -32,7 +32,7 @@ def test_level_change_is_pending_with_the_change_that_caused_it() -> None:
     pool.assign("alice")
 
     assert event_names(pool) == ["SeatAssigned", "UsageLevelChanged"]
-    assert pool.level is UsageLevel.FULL
+    assert pool.level == UsageLevel.FULL
 
 
 def test_raising_the_limit_of_a_full_pool_records_the_new_level() -> None:
@@ -42,7 +42,7 @@ def test_raising_the_limit_of_a_full_pool_records_the_new_level() -> None:
     pool.set_limit(10)
 
     assert event_names(pool) == ["SeatLimitSet", "UsageLevelChanged"]
-    assert pool.level is UsageLevel.OK
+    assert pool.level == UsageLevel.OK
 
 
 def test_custom_warning_threshold_sets_the_warning_level() -> None:

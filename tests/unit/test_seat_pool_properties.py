@@ -55,7 +55,7 @@ def test_pool_never_overbooks_and_its_level_matches_its_counts(
 ) -> None:
     pool = SeatPool.open(uuid4(), "seats", limit, threshold)
     recorded = list(pool.collect_events())
-    assert expected_level(pool) is pool.level
+    assert expected_level(pool) == pool.level
 
     for name, *args in commands:
         before = pool.level
@@ -70,9 +70,9 @@ def test_pool_never_overbooks_and_its_level_matches_its_counts(
 
         assert pool.used + pool.reserved + pool.allocated <= pool.limit
         assert pool.available >= 0
-        assert pool.level is expected_level(pool)
+        assert pool.level == expected_level(pool)
         changes = [vars(e) for e in pending if "previous" in vars(e)]
-        if pool.level is before:
+        if pool.level == before:
             assert changes == []
         else:
             assert changes == [{**changes[0], "previous": before, "level": pool.level}]

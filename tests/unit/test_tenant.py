@@ -32,7 +32,7 @@ def test_new_tenant_starts_in_provisioning_with_nothing_booked(
         logo_url=None,
     )
 
-    assert tenant.status is TenantStatus.PROVISIONING
+    assert tenant.status == TenantStatus.PROVISIONING
     assert tenant.parent_id == parent_id
     assert (tenant.licenses, tenant.children, tenant.admin_ids) == ([], [], [])
     assert tenant.display_name == "Acme"
@@ -130,7 +130,7 @@ def test_hand_over_without_an_admin_is_refused() -> None:
     with pytest.raises(AdminRequired):
         tenant.hand_over()
 
-    assert tenant.status is TenantStatus.PROVISIONING
+    assert tenant.status == TenantStatus.PROVISIONING
     assert event_names(tenant) == []
 
 
@@ -140,7 +140,7 @@ def test_hand_over_with_an_admin_activates_the_tenant() -> None:
 
     tenant.hand_over()
 
-    assert tenant.status is TenantStatus.ACTIVE
+    assert tenant.status == TenantStatus.ACTIVE
     assert event_names(tenant) == ["TenantHandedOver"]
 
 
@@ -163,7 +163,7 @@ def test_suspending_an_open_tenant_suspends_it(build: Callable[[], Tenant]) -> N
 
     tenant.suspend()
 
-    assert tenant.status is TenantStatus.SUSPENDED
+    assert tenant.status == TenantStatus.SUSPENDED
     assert event_names(tenant) == ["TenantSuspended"]
 
 
@@ -188,7 +188,7 @@ def test_closing_a_tenant_closes_it(suspend_first: bool) -> None:
 
     tenant.close()
 
-    assert tenant.status is TenantStatus.CLOSED
+    assert tenant.status == TenantStatus.CLOSED
     assert event_names(tenant) == ["TenantClosed"]
 
 
@@ -216,7 +216,7 @@ def test_closed_tenant_refuses_changes(change: Callable[[Tenant], object]) -> No
     with pytest.raises(InvalidState):
         change(tenant)
 
-    assert tenant.status is TenantStatus.CLOSED
+    assert tenant.status == TenantStatus.CLOSED
     assert event_names(tenant) == []
 
 
@@ -234,4 +234,4 @@ def test_rename_logo_and_edition_record_only_real_changes() -> None:
     names = ["TenantRenamed", "TenantLogoChanged", "TenantEditionChanged"]
     assert event_names(tenant) == names
     assert (tenant.name, tenant.logo_url) == ("Acme GmbH", LOGO)
-    assert tenant.edition is Edition.PROFESSIONAL
+    assert tenant.edition == Edition.PROFESSIONAL
