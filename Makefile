@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The service on the embedded default: SQLite under ./.seatledger, projector
-# in-process, no Kafka.
+# in-process, no Kafka, with the demo data of the five stories (loaded once).
 run: install
+	$(BIN)/seatledger demo
 	$(BIN)/seatledger serve --host 127.0.0.1 --port 8000
 
 # Everything CI runs. The suite installs (apt, when missing) and starts its own

@@ -11,7 +11,16 @@ from api import problems
 from api.auth import Authenticator
 from api.commands import CommandService
 from api.middleware import RequestMiddleware
-from api.routes import commands, ops, seats, tenants
+from api.routes import (
+    commands,
+    invitations,
+    members,
+    ops,
+    orders,
+    reports,
+    seats,
+    tenants,
+)
 from infra.bootstrap import Container
 
 
@@ -37,6 +46,10 @@ def create_app(c: Container) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(tenants.router)
     app.include_router(seats.router)
+    app.include_router(members.router)
+    app.include_router(invitations.router)
+    app.include_router(orders.router)
+    app.include_router(reports.router)
     app.include_router(commands.router)
     app.add_middleware(
         RequestMiddleware,

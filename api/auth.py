@@ -33,6 +33,8 @@ class Action(StrEnum):
     CREATE_SUBTENANT = "create_subtenant"
     MANAGE_CONTRACT = "manage_contract"  # limits, licenses, handover, suspend, close
     MANAGE_TENANT = "manage_tenant"  # rename, logo, assignments, members ...
+    APPROVE_ORDERS = "approve_orders"  # approve / reject license orders
+    ACCEPT_INVITATION = "accept_invitation"
     READ_STATE = "read_state"
     READ_PROJECTIONS = "read_projections"
     READ_HISTORY = "read_history"
@@ -43,6 +45,8 @@ WRITES = {
     Action.CREATE_SUBTENANT,
     Action.MANAGE_CONTRACT,
     Action.MANAGE_TENANT,
+    Action.APPROVE_ORDERS,
+    Action.ACCEPT_INVITATION,
 }
 
 # Which roles may take an action at all; scope (own tenant, subtree) is checked
@@ -54,6 +58,10 @@ RULES: dict[Action, frozenset[Role]] = {
     ),
     Action.MANAGE_CONTRACT: frozenset({Role.OPERATOR, Role.PARTNER}),
     Action.MANAGE_TENANT: frozenset(
+        {Role.OPERATOR, Role.PARTNER, Role.TENANT_ADMIN, Role.SERVICE}
+    ),
+    Action.APPROVE_ORDERS: frozenset({Role.OPERATOR, Role.PARTNER}),
+    Action.ACCEPT_INVITATION: frozenset(
         {Role.OPERATOR, Role.PARTNER, Role.TENANT_ADMIN, Role.SERVICE}
     ),
     Action.READ_STATE: frozenset(Role),

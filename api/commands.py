@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,9 +21,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.auth import Action, Principal, authorize
 from api.problems import status_for
-from api.schemas import PoolOut, TenantOut
+from api.schemas import (
+    InvitationOut,
+    MemberOut,
+    OrderOut,
+    PoolOut,
+    TenantOut,
+)
 from domain import commands as c
 from domain.errors import DomainError
+from domain.invitation import Invitation
+from domain.license_order import LicenseOrder
+from domain.member import Member
 from domain.seat_pool import SeatPool
 from domain.tenant import Tenant
 from infra.command_log import CommandLog
@@ -47,10 +57,17 @@ class Spec:
     creates: bool = False  # 201 when it recorded something, like its REST call
 
 
-def _tenant_target(cmd: Any) -> UUID | None:
+def _tenant_target(ledger: Ledger, cmd: Any) -> UUID | None:
+    """The tenant a command acts on, for authorization (404 when unknown)."""
     if isinstance(cmd, c.CreateTenant):
         return cmd.parent_id
-    target: UUID = cmd.tenant_id
+    target: UUID
+    if hasattr(cmd, "tenant_id"):
+        target = cmd.tenant_id
+    elif hasattr(cmd, "invitation_id"):
+        target = ledger.invitation(cmd.invitation_id).tenant_id
+    else:
+        target = ledger.order(cmd.order_id).tenant_id
     return target
 
 
@@ -90,6 +107,31 @@ CATALOGUE: dict[str, Spec] = {
         c.AssignSeat, Ledger.assign_seat, Action.MANAGE_TENANT, creates=True
     ),
     "ReleaseSeat": Spec(c.ReleaseSeat, Ledger.release_seat, Action.MANAGE_TENANT),
+    "AddMember": Spec(c.AddMember, Ledger.add_member, Action.MANAGE_TENANT, True),
+    "UpdateMember": Spec(c.UpdateMember, Ledger.update_member, Action.MANAGE_TENANT),
+    "RemoveMember": Spec(c.RemoveMember, Ledger.remove_member, Action.MANAGE_TENANT),
+    "InviteMember": Spec(c.InviteMember, Ledger.invite, Action.MANAGE_TENANT, True),
+    "AcceptInvitation": Spec(
+        c.AcceptInvitation, Ledger.accept_invitation, Action.ACCEPT_INVITATION
+    ),
+    "ResendInvitation": Spec(
+        c.ResendInvitation, Ledger.resend_invitation, Action.MANAGE_TENANT
+    ),
+    "RevokeInvitation": Spec(
+        c.RevokeInvitation, Ledger.revoke_invitation, Action.MANAGE_TENANT
+    ),
+    "PlaceLicenseOrder": Spec(
+        c.PlaceLicenseOrder, Ledger.place_order, Action.MANAGE_TENANT, True
+    ),
+    "ApproveLicenseOrder": Spec(
+        c.ApproveLicenseOrder, Ledger.approve_order, Action.APPROVE_ORDERS
+    ),
+    "RejectLicenseOrder": Spec(
+        c.RejectLicenseOrder, Ledger.reject_order, Action.APPROVE_ORDERS
+    ),
+    "CancelLicenseOrder": Spec(
+        c.CancelLicenseOrder, Ledger.cancel_order, Action.MANAGE_TENANT
+    ),
 }
 
 
@@ -110,12 +152,21 @@ def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str,
     }
 
 
-def present(outcome: Outcome) -> dict[str, Any]:
+def present(outcome: Outcome, now: datetime) -> dict[str, Any]:
     aggregate = outcome.aggregate
     if isinstance(aggregate, Tenant):
         return TenantOut.of(aggregate, outcome.position).model_dump(mode="json")
     if isinstance(aggregate, SeatPool):
-        return PoolOut.of(aggregate, outcome.position).model_dump(mode="json")
+        return PoolOut.of(aggregate, outcome.position, now).model_dump(mode="json")
+    if isinstance(aggregate, Member):
+        out = MemberOut.of(aggregate, outcome.position, now.date())
+        return out.model_dump(mode="json")
+    if isinstance(aggregate, Invitation):
+        return InvitationOut.of(aggregate, outcome.position, now).model_dump(
+            mode="json"
+        )
+    if isinstance(aggregate, LicenseOrder):
+        return OrderOut.of(aggregate, outcome.position).model_dump(mode="json")
     raise TypeError(f"no representation for {type(aggregate).__name__}")
 
 
@@ -178,7 +229,7 @@ def execute(
         action = spec.action
         if isinstance(cmd, c.CreateTenant) and cmd.parent_id is None:
             action = Action.CREATE_ROOT_TENANT
-        authorize(who, action, _tenant_target(cmd))
+        authorize(who, action, _tenant_target(ledger, cmd))
         outcome = spec.run(ledger, ctx, cmd)
     except CommandAlreadyApplied as done:
         return Answer(
@@ -190,7 +241,12 @@ def execute(
             ok, status, problem_body(status, exc.code, exc.detail, **exc.extra)
         )
     status = 201 if spec.creates and outcome.changed else 200
-    body = {**ok, "ok": True, "position": outcome.position, "result": present(outcome)}
+    body = {
+        **ok,
+        "ok": True,
+        "position": outcome.position,
+        "result": present(outcome, ledger.clock()),
+    }
     return Answer(status, body)
 
 

@@ -13,6 +13,7 @@ from infra.bootstrap import Container
 from infra.events import CommandContext
 
 MAX_WAIT_MS = 10_000
+PAGE_LIMIT = 1000  # list endpoints cap `limit` here
 
 
 def container(request: Request) -> Container:

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.common import (
     Charset,
     Edition,
+    Email,
     FeatureSlug,
     HolderId,
     LogoUrl,
     Name,
+    Note,
+    PoolSlug,
+    RoleSlug,
     SeatLimit,
     TenantType,
     Threshold,
     level_for,
 )
+from domain.invitation import Invitation
+from domain.license_order import LicenseOrder
+from domain.member import Member
 from domain.seat_pool import SeatPool
 from domain.tenant import Tenant
 
@@ -106,14 +114,15 @@ class PoolOut(BaseModel):
     position: int
 
     @classmethod
-    def of(cls, pool: SeatPool, position: int) -> PoolOut:
+    def of(cls, pool: SeatPool, position: int, now: datetime) -> PoolOut:
+        usage = pool.usage(now)
         return cls.from_counts(
             tenant_id=pool.tenant_id,
             pool=pool.pool,
-            limit=pool.limit,
-            used=pool.used,
-            reserved=pool.reserved,
-            allocated=pool.allocated,
+            limit=usage.limit,
+            used=usage.used,
+            reserved=usage.reserved,
+            allocated=usage.allocated,
             warning_threshold=pool.warning_threshold,
             position=position,
         )
@@ -175,3 +184,168 @@ class HoldersOut(BaseModel):
     position: int
     holders: list[Holder]
     next_after: str | None
+
+
+class AddMemberBody(Body):
+    email: Email
+    role: RoleSlug
+    display_name: Name | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class UpdateMemberBody(Body):
+    role: RoleSlug | None = None
+    status: Literal["active", "passive"] | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class InviteBody(Body):
+    email: Email
+    role: RoleSlug
+    expires_in_days: int = Field(default=7, ge=1, le=90, strict=True)
+
+
+class AcceptBody(Body):
+    display_name: Name | None = None
+
+
+class ResendBody(Body):
+    expires_in_days: int = Field(default=7, ge=1, le=90, strict=True)
+
+
+class OrderBody(Body):
+    pool: PoolSlug
+    quantity: int = Field(ge=1, le=100_000, strict=True)
+    note: Note | None = None
+
+
+class RejectBody(Body):
+    reason: Note
+
+
+class MemberOut(BaseModel):
+    member_id: UUID
+    tenant_id: UUID
+    email: str
+    display_name: str | None
+    role: str
+    status: str
+    start_date: date | None
+    end_date: date | None
+    counts_as_active: bool
+    position: int
+
+    @classmethod
+    def of(cls, member: Member, position: int, today: date) -> MemberOut:
+        return cls(
+            member_id=member.id,
+            tenant_id=member.tenant_id,
+            email=member.email,
+            display_name=member.display_name,
+            role=member.role,
+            status=member.status,
+            start_date=member.start_date,
+            end_date=member.end_date,
+            counts_as_active=member.counts_on(today),
+            position=position,
+        )
+
+
+class MembersOut(BaseModel):
+    tenant_id: UUID
+    position: int
+    members: list[MemberOut]
+    next_after: str | None
+
+
+class InvitationOut(BaseModel):
+    invitation_id: UUID
+    tenant_id: UUID
+    email: str
+    role: str
+    status: str
+    expires_at: datetime
+    member_id: UUID | None
+    position: int
+
+    @classmethod
+    def of(cls, invitation: Invitation, position: int, now: datetime) -> InvitationOut:
+        status = "expired" if invitation.is_lapsed(now) else invitation.status
+        return cls(
+            invitation_id=invitation.id,
+            tenant_id=invitation.tenant_id,
+            email=invitation.email,
+            role=invitation.role,
+            status=status,
+            expires_at=datetime.fromisoformat(invitation.expires_at),
+            member_id=invitation.member_id,
+            position=position,
+        )
+
+
+class InvitationsOut(BaseModel):
+    tenant_id: UUID
+    position: int
+    invitations: list[InvitationOut]
+    next_after: str | None
+
+
+class OrderOut(BaseModel):
+    order_id: UUID
+    tenant_id: UUID
+    pool: str
+    quantity: int
+    note: str | None
+    status: str
+    placed_at: datetime
+    placed_by: str
+    reason: str | None
+    position: int
+
+    @classmethod
+    def of(cls, order: LicenseOrder, position: int) -> OrderOut:
+        return cls(
+            order_id=order.id,
+            tenant_id=order.tenant_id,
+            pool=order.pool,
+            quantity=order.quantity,
+            note=order.note,
+            status=order.status,
+            placed_at=order.created_on,
+            placed_by=order.placed_by,
+            reason=order.reason,
+            position=position,
+        )
+
+
+class OrdersOut(BaseModel):
+    tenant_id: UUID
+    position: int
+    orders: list[OrderOut]
+    next_after: str | None
+
+
+class ReportMember(BaseModel):
+    member_id: UUID
+    tenant_id: UUID
+    email: str
+    role: str
+    status: str
+    start_date: date | None
+    end_date: date | None
+    counted: bool
+    reason: Literal["active", "future_starter", "passive", "ended"]
+
+
+class ActiveUsersOut(BaseModel):
+    tenant_id: UUID
+    as_of: date
+    position: int
+    include_subtenants: bool
+    active_users: int
+    future_starters: int
+    passive: int
+    ended: int
+    members: list[ReportMember]

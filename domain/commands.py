@@ -6,18 +6,23 @@ message's payload validates with exactly the model the HTTP route uses.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.common import (
     Charset,
     Edition,
+    Email,
     FeatureSlug,
     HolderId,
     LogoUrl,
     Name,
+    Note,
     PoolSlug,
+    RoleSlug,
     SeatLimit,
     TenantType,
     Threshold,
@@ -83,3 +88,69 @@ class ReleaseSeat(Command):
     tenant_id: UUID
     pool: PoolSlug
     holder_id: HolderId
+
+
+class AddMember(Command):
+    tenant_id: UUID
+    email: Email
+    role: RoleSlug
+    display_name: Name | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class UpdateMember(Command):
+    """Fields left out stay as they are; `end_date: null` clears the date."""
+
+    tenant_id: UUID
+    member_id: UUID
+    role: RoleSlug | None = None
+    status: Literal["active", "passive"] | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class RemoveMember(Command):
+    tenant_id: UUID
+    member_id: UUID
+
+
+class InviteMember(Command):
+    tenant_id: UUID
+    email: Email
+    role: RoleSlug
+    expires_in_days: int = Field(default=7, ge=1, le=90, strict=True)
+
+
+class AcceptInvitation(Command):
+    invitation_id: UUID
+    display_name: Name | None = None
+
+
+class ResendInvitation(Command):
+    invitation_id: UUID
+    expires_in_days: int = Field(default=7, ge=1, le=90, strict=True)
+
+
+class RevokeInvitation(Command):
+    invitation_id: UUID
+
+
+class PlaceLicenseOrder(Command):
+    tenant_id: UUID
+    pool: PoolSlug
+    quantity: int = Field(ge=1, le=100_000, strict=True)
+    note: Note | None = None
+
+
+class ApproveLicenseOrder(Command):
+    order_id: UUID
+
+
+class RejectLicenseOrder(Command):
+    order_id: UUID
+    reason: Note
+
+
+class CancelLicenseOrder(Command):
+    order_id: UUID

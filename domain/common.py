@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID, uuid5
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 # Deterministic ids (pool per tenant, name claims) derive from this namespace, so
 # uniqueness across aggregates is enforced by the store's version check.
@@ -29,6 +30,18 @@ Threshold = Annotated[float, Field(gt=0, lt=1)]
 LogoUrl = Annotated[str, StringConstraints(max_length=2000)]
 Charset = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")
+]
+
+ROLE_PATTERN = POOL_PATTERN
+RoleSlug = Annotated[str, StringConstraints(pattern=ROLE_PATTERN)]
+Note = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
+# Syntax only (email-validator's rules, no DNS lookups); compared lower-cased.
+Email = Annotated[
+    EmailStr,
+    StringConstraints(max_length=254),
+    AfterValidator(lambda e: e.strip().lower()),
 ]
 
 _SPACES = re.compile(r"\s+")
@@ -77,3 +90,9 @@ def level_for(utilization: float, warning_threshold: float) -> UsageLevel:
     if utilization >= warning_threshold:
         return UsageLevel.WARNING
     return UsageLevel.OK
+
+
+def instant(moment: datetime) -> str:
+    """The one string form of an instant in state: UTC, whole seconds, so
+    stored instants compare correctly as strings."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()

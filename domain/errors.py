@@ -56,3 +56,15 @@ class ConcurrencyConflict(DomainError):
 
 class AdminRequired(DomainError):
     code = "admin_required"
+
+
+class InvitationExpired(DomainError):
+    code = "invitation_expired"
+
+
+class LastAdmin(DomainError):
+    code = "last_admin"
+
+
+class AlreadyMember(DomainError):
+    code = "already_member"

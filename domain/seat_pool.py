@@ -1,12 +1,26 @@
-"""SeatPool: one contracted quota of one tenant, the consistency boundary for it."""
+"""SeatPool: one contracted quota of one tenant, the consistency boundary for it.
+
+Seats are held by holders (a member id, a posting id, ...) and, in the
+`members` pool, reserved by pending invitations. A member's seat carries the
+member's end date and a reservation its expiry, so what counts depends on the
+moment: every command and read passes `now` in (the domain has no clock).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import DEFAULT_WARNING_THRESHOLD, UsageLevel, derive_id, level_for
+from domain.common import (
+    DEFAULT_WARNING_THRESHOLD,
+    UsageLevel,
+    derive_id,
+    instant,
+    level_for,
+)
 from domain.errors import (
     AlreadyAssigned,
     LimitBelowUsage,
@@ -15,72 +29,20 @@ from domain.errors import (
     ValidationFailed,
 )
 
+MEMBERS = "members"
+
 
 def pool_id(tenant_id: UUID, pool: str) -> UUID:
     return derive_id("pool", tenant_id, pool)
 
 
-class SeatPool(Aggregate):
-    @staticmethod
-    def create_id(
-        tenant_id: UUID,
-        pool: str,
-        limit: int,
-        warning_threshold: float,
-        parent_pool_id: UUID | None,
-    ) -> UUID:
-        return pool_id(tenant_id, pool)
-
-    @event("SeatPoolOpened")
-    def __init__(
-        self,
-        tenant_id: UUID,
-        pool: str,
-        limit: int,
-        warning_threshold: float,
-        parent_pool_id: UUID | None,
-    ) -> None:
-        self.tenant_id = tenant_id
-        self.pool = pool
-        self.limit = limit
-        self.warning_threshold = warning_threshold
-        # Set once, at opening: a pool that drew from its parent keeps doing so.
-        self.parent_pool_id = parent_pool_id
-        self.holders: dict[str, bool] = {}
-        self.reservations: dict[str, bool] = {}
-        self.allocations: dict[str, int] = {}
-        # Opening records no UsageLevelChanged; later crossings do. A plain
-        # string, so a snapshot (JSON) rebuilds exactly the same state.
-        self.level: str = self.current_level.value
-
-    @classmethod
-    def open(
-        cls,
-        tenant_id: UUID,
-        pool: str,
-        limit: int,
-        warning_threshold: float | None = None,
-        parent_pool_id: UUID | None = None,
-    ) -> SeatPool:
-        return cls(
-            tenant_id=tenant_id,
-            pool=pool,
-            limit=limit,
-            warning_threshold=warning_threshold or DEFAULT_WARNING_THRESHOLD,
-            parent_pool_id=parent_pool_id,
-        )
-
-    @property
-    def used(self) -> int:
-        return len(self.holders)
-
-    @property
-    def reserved(self) -> int:
-        return len(self.reservations)
-
-    @property
-    def allocated(self) -> int:
-        return sum(self.allocations.values())
+@dataclass(frozen=True)
+class Usage:
+    limit: int
+    used: int
+    reserved: int
+    allocated: int
+    warning_threshold: float
 
     @property
     def in_use(self) -> int:
@@ -95,42 +57,150 @@ class SeatPool(Aggregate):
         return 1.0 if self.limit == 0 else self.in_use / self.limit
 
     @property
-    def current_level(self) -> UsageLevel:
+    def level(self) -> UsageLevel:
         return level_for(self.utilization, self.warning_threshold)
 
-    def set_limit(self, limit: int, warning_threshold: float | None = None) -> None:
-        if limit < self.in_use:
+
+def counts(end_date: str | None, now: datetime) -> bool:
+    """A seat with an end date counts up to and including that day."""
+    return end_date is None or end_date >= now.date().isoformat()
+
+
+class SeatPool(Aggregate):
+    @staticmethod
+    def create_id(
+        tenant_id: UUID,
+        pool: str,
+        limit: int | None,
+        warning_threshold: float,
+        parent_pool_id: UUID | None,
+    ) -> UUID:
+        return pool_id(tenant_id, pool)
+
+    @event("SeatPoolOpened")
+    def __init__(
+        self,
+        tenant_id: UUID,
+        pool: str,
+        limit: int | None,
+        warning_threshold: float,
+        parent_pool_id: UUID | None,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.pool = pool
+        # None: tracked but not contracted yet. The members pool tracks members
+        # and invitations from the first one, so that contracting it later
+        # counts those that already exist.
+        self.limit = limit
+        self.warning_threshold = warning_threshold
+        # Set once, when a limit is first set: a pool that drew from its
+        # parent keeps doing so.
+        self.parent_pool_id = parent_pool_id
+        self.holders: dict[str, str | None] = {}  # holder -> end date
+        self.reservations: dict[str, str] = {}  # invitation -> expires at
+        self.allocations: dict[str, int] = {}  # child tenant -> its limit
+        # Opening records no UsageLevelChanged; later crossings do. Plain
+        # strings throughout, so a JSON snapshot rebuilds exactly this state.
+        empty = Usage(limit or 0, 0, 0, 0, warning_threshold)
+        self.level = empty.level.value if limit is not None else UsageLevel.OK.value
+
+    @classmethod
+    def open(
+        cls,
+        tenant_id: UUID,
+        pool: str,
+        limit: int | None,
+        warning_threshold: float | None = None,
+        parent_pool_id: UUID | None = None,
+    ) -> SeatPool:
+        pool_ = cls(
+            tenant_id=tenant_id,
+            pool=pool,
+            limit=limit,
+            warning_threshold=warning_threshold or DEFAULT_WARNING_THRESHOLD,
+            parent_pool_id=parent_pool_id,
+        )
+        return pool_
+
+    @property
+    def contracted(self) -> bool:
+        return self.limit is not None
+
+    def usage(self, now: datetime) -> Usage:
+        moment = instant(now)
+        return Usage(
+            limit=self.limit or 0,
+            used=sum(1 for end in self.holders.values() if counts(end, now)),
+            reserved=sum(1 for exp in self.reservations.values() if exp > moment),
+            allocated=sum(self.allocations.values()),
+            warning_threshold=self.warning_threshold,
+        )
+
+    def holds(self, holder_id: str) -> bool:
+        return holder_id in self.holders
+
+    # -- the contract -----------------------------------------------------
+
+    def set_limit(
+        self,
+        limit: int,
+        warning_threshold: float | None,
+        now: datetime,
+        parent_pool_id: UUID | None = None,
+    ) -> None:
+        usage = self.usage(now)
+        if limit < usage.in_use:
             raise LimitBelowUsage(
-                f"{self.in_use} seats are in use; the limit cannot go below that",
+                f"{usage.in_use} seats are in use; the limit cannot go below that",
                 limit=limit,
-                in_use=self.in_use,
+                in_use=usage.in_use,
             )
         threshold = warning_threshold or self.warning_threshold
-        if limit != self.limit or threshold != self.warning_threshold:
+        if not self.contracted:
+            level = Usage(limit, usage.used, usage.reserved, usage.allocated, threshold)
+            self._contract(limit, threshold, parent_pool_id, level.level.value)
+        elif limit != self.limit or threshold != self.warning_threshold:
             self._set_limit(limit, threshold)
-            self._record_level()
+        self._record_level(now)
+
+    @event("SeatPoolContracted")
+    def _contract(
+        self,
+        limit: int,
+        warning_threshold: float,
+        parent_pool_id: UUID | None,
+        level: str,
+    ) -> None:
+        # Like opening: the level it starts at is recorded, not a crossing.
+        self.limit = limit
+        self.warning_threshold = warning_threshold
+        self.parent_pool_id = parent_pool_id
+        self.level = level
 
     @event("SeatLimitSet")
     def _set_limit(self, limit: int, warning_threshold: float) -> None:
         self.limit = limit
         self.warning_threshold = warning_threshold
 
-    def allocate_to_child(self, child_tenant_id: UUID, limit: int) -> None:
+    def allocate_to_child(
+        self, child_tenant_id: UUID, limit: int, now: datetime
+    ) -> None:
         """Gives a sub-tenant's pool `limit` seats of this one (parent side)."""
         if limit < 0:
             raise ValidationFailed("an allocation cannot be negative", field="limit")
         current = self.allocations.get(str(child_tenant_id), 0)
-        if limit - current > self.available:
+        available = self.usage(now).available
+        if limit - current > available:
             raise QuotaExhausted(
-                f"the parent pool {self.pool!r} has {self.available} seats left "
+                f"the parent pool {self.pool!r} has {available} seats left "
                 f"and cannot give {limit - current} more",
                 pool=self.pool,
-                available=self.available,
+                available=available,
                 tenant_id=str(self.tenant_id),
             )
         if limit != current:
             self._allocate(str(child_tenant_id), limit)
-            self._record_level()
+            self._record_level(now)
 
     @event("SeatAllocatedToChild")
     def _allocate(self, child_tenant_id: str, limit: int) -> None:
@@ -139,44 +209,87 @@ class SeatPool(Aggregate):
         else:
             self.allocations.pop(child_tenant_id, None)
 
-    def assign(self, holder_id: str) -> None:
+    # -- seats ------------------------------------------------------------
+
+    def check_free_seat(self, now: datetime) -> None:
+        if not self.contracted:
+            return  # tracked only: nothing to exhaust
+        available = self.usage(now).available
+        if available <= 0:
+            raise QuotaExhausted(
+                f"all {self.limit} seats of {self.pool!r} are taken",
+                pool=self.pool,
+                limit=self.limit,
+                available=max(available, 0),
+            )
+
+    def assign(
+        self, holder_id: str, now: datetime, end_date: str | None = None
+    ) -> None:
         if holder_id in self.holders:
             raise AlreadyAssigned(
                 f"{holder_id!r} already holds a seat in {self.pool!r}",
                 holder_id=holder_id,
                 pool=self.pool,
             )
-        self.check_free_seat()
-        self._assign(holder_id)
-        self._record_level()
-
-    def check_free_seat(self) -> None:
-        if self.available <= 0:
-            raise QuotaExhausted(
-                f"all {self.limit} seats of {self.pool!r} are taken",
-                pool=self.pool,
-                limit=self.limit,
-                available=max(self.available, 0),
-            )
+        if counts(end_date, now):
+            self.check_free_seat(now)
+        self._assign(holder_id, end_date)
+        self._record_level(now)
 
     @event("SeatAssigned")
-    def _assign(self, holder_id: str) -> None:
-        self.holders[holder_id] = True
+    def _assign(self, holder_id: str, end_date: str | None) -> None:
+        self.holders[holder_id] = end_date
 
-    def release(self, holder_id: str) -> None:
+    def change_end_date(
+        self, holder_id: str, end_date: str | None, now: datetime
+    ) -> None:
+        """A seat that stopped counting needs a free seat to count again."""
+        current = self.holders[holder_id]
+        if counts(end_date, now) and not counts(current, now):
+            self.check_free_seat(now)
+        if end_date != current:
+            self._change_end_date(holder_id, end_date)
+            self._record_level(now)
+
+    @event("SeatEndDateChanged")
+    def _change_end_date(self, holder_id: str, end_date: str | None) -> None:
+        self.holders[holder_id] = end_date
+
+    def release(self, holder_id: str, now: datetime) -> None:
         if holder_id not in self.holders:
             raise NotFound(
                 f"{holder_id!r} holds no seat in {self.pool!r}", holder_id=holder_id
             )
         self._release(holder_id)
-        self._record_level()
+        self._record_level(now)
 
     @event("SeatReleased")
     def _release(self, holder_id: str) -> None:
         del self.holders[holder_id]
 
-    def _record_level(self) -> None:
-        level = self.current_level
+    def reserve(self, invitation_id: str, expires_at: str, now: datetime) -> None:
+        self.check_free_seat(now)
+        self._reserve(invitation_id, expires_at)
+        self._record_level(now)
+
+    @event("SeatReserved")
+    def _reserve(self, invitation_id: str, expires_at: str) -> None:
+        self.reservations[invitation_id] = expires_at
+
+    def release_reservation(self, invitation_id: str, now: datetime) -> None:
+        if invitation_id in self.reservations:
+            self._release_reservation(invitation_id)
+            self._record_level(now)
+
+    @event("ReservationReleased")
+    def _release_reservation(self, invitation_id: str) -> None:
+        del self.reservations[invitation_id]
+
+    def _record_level(self, now: datetime) -> None:
+        if not self.contracted:
+            return
+        level = self.usage(now).level
         if level != self.level:
             self._level_changed(level.value, self.level)
 

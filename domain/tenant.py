@@ -6,18 +6,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import (
-    MULTI_TENANT,
-    Edition,
-    TenantStatus,
-    TenantType,
-    derive_id,
-    normalise_name,
-)
+from domain.common import MULTI_TENANT, Edition, TenantStatus, TenantType
 from domain.errors import (
     AdminRequired,
-    AlreadyExists,
     InvalidState,
+    LastAdmin,
     LicenseRequired,
     NotFound,
     ValidationFailed,
@@ -59,6 +52,7 @@ class Tenant(Aggregate):
         self.licenses: list[str] = []
         self.children: list[UUID] = []
         self.admin_ids: list[str] = []
+        self.pools: list[str] = []
 
     @property
     def tenant_id(self) -> UUID:
@@ -141,6 +135,38 @@ class Tenant(Aggregate):
     def _cancel_license(self, feature: str) -> None:
         self.licenses.remove(feature)
 
+    def note_pool(self, pool: str) -> None:
+        """Remembers the tenant's pools, so a member's removal can free its
+        seats in every one of them in the same save."""
+        if pool not in self.pools:
+            self._note_pool(pool)
+
+    @event("SeatPoolAdded")
+    def _note_pool(self, pool: str) -> None:
+        self.pools.append(pool)
+
+    def appoint_admin(self, member_id: str) -> None:
+        if member_id not in self.admin_ids:
+            self._appoint_admin(member_id)
+
+    @event("TenantAdminAppointed")
+    def _appoint_admin(self, member_id: str) -> None:
+        self.admin_ids.append(member_id)
+
+    def dismiss_admin(self, member_id: str) -> None:
+        if member_id not in self.admin_ids:
+            return
+        if self.status == TenantStatus.ACTIVE and self.admin_ids == [member_id]:
+            raise LastAdmin(
+                "the last admin of an active tenant must stay an active admin",
+                member_id=member_id,
+            )
+        self._dismiss_admin(member_id)
+
+    @event("TenantAdminDismissed")
+    def _dismiss_admin(self, member_id: str) -> None:
+        self.admin_ids.remove(member_id)
+
     def hand_over(self) -> None:
         if self.status != TenantStatus.PROVISIONING:
             raise InvalidState(
@@ -174,41 +200,3 @@ class Tenant(Aggregate):
     @event("TenantClosed")
     def _close(self) -> None:
         self.status = TenantStatus.CLOSED.value
-
-
-def name_claim_id(parent_id: UUID | None, name: str) -> UUID:
-    return derive_id("tenant-name", parent_id or "root", normalise_name(name))
-
-
-class TenantNameClaim(Aggregate):
-    """Makes a name unique among siblings: one claim per (parent, name).
-
-    Its id is derived from the parent and the normalised name, so two concurrent
-    creations with the same name collide on the store's version check.
-    """
-
-    @staticmethod
-    def create_id(parent_id: UUID | None, name: str, tenant_id: UUID) -> UUID:
-        return name_claim_id(parent_id, name)
-
-    @event("TenantNameClaimed")
-    def __init__(self, parent_id: UUID | None, name: str, tenant_id: UUID) -> None:
-        self.tenant_id: UUID | None = tenant_id
-
-    def reclaim(self, tenant_id: UUID) -> None:
-        if self.tenant_id is not None and self.tenant_id != tenant_id:
-            raise AlreadyExists("a sibling tenant with that name exists")
-        if self.tenant_id is None:
-            self._reclaim(tenant_id)
-
-    @event("TenantNameReclaimed")
-    def _reclaim(self, tenant_id: UUID) -> None:
-        self.tenant_id = tenant_id
-
-    def release(self) -> None:
-        if self.tenant_id is not None:
-            self._release()
-
-    @event("TenantNameReleased")
-    def _release(self) -> None:
-        self.tenant_id = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 from typing import Protocol
+from uuid import UUID
 
 import typer
 import uvicorn
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
+from projections import members as members_view
 
 app = typer.Typer(
     help="seatledger: the books on tenants, seat pools and licenses.",
@@ -129,6 +131,58 @@ def consume_commands(
             service, lambda: c.kafka_consumer(group), c.kafka_producer, c.topics
         ),
     )
+
+
+@app.command()
+def demo() -> None:
+    """Load the five stories of DESIGN.md (once; a second run adds nothing)
+    and print the usage dashboards and the active-users report."""
+    from api.commands import CommandService
+    from infra.demo import Loader, print_report
+
+    c = bootstrap(Settings())
+    try:
+        loader = Loader(
+            CommandService(c.ledger, c.command_log), c.ledger.clock().date()
+        )
+        tenants = loader.load()
+        _catch_up(c)
+        print_report(c, tenants, loader.outcomes, Console())
+        console.print(f"Demo data at position {c.ledger.head()}.")
+    finally:
+        c.close()
+
+
+@app.command("expire-invitations")
+def expire_invitations() -> None:
+    """Record expiries of lapsed invitations and release the seats of members
+    whose end date has passed (for cron; correctness never waits for it)."""
+    from infra.events import CommandContext
+
+    c = bootstrap(Settings())
+    ctx = CommandContext(actor="system:expire-invitations")
+    try:
+        _catch_up(c)
+        now = c.ledger.clock()
+        with c.db.read() as tx:
+            lapsed = members_view.pending_lapsed(tx, now)
+            ended = members_view.ended_members(tx, now.date())
+        for invitation_id in lapsed:
+            c.ledger.expire_invitation(ctx, UUID(invitation_id))
+        for tenant_id, member_id in ended:
+            c.ledger.end_seat(ctx, UUID(tenant_id), UUID(member_id))
+        console.print(
+            f"{len(lapsed)} invitation(s) expired; "
+            f"{len(ended)} ended member(s) checked."
+        )
+    finally:
+        c.close()
+
+
+def _catch_up(c: Container) -> None:
+    """Embedded mode: bring the projections up to the store before reading."""
+    if c.embedded_projector:
+        c.follower.catch_up()
 
 
 def main() -> None:

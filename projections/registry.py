@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from projections import tenants, usage
+from projections import members, orders, tenants, usage
 from projections.envelope import Envelope
 from projections.sql import Tx
 
@@ -25,6 +25,8 @@ class Projection:
 PROJECTIONS: tuple[Projection, ...] = (
     Projection(usage.NAME, usage.TABLES, usage.apply),
     Projection(tenants.NAME, tenants.TABLES, tenants.apply),
+    Projection(members.NAME, members.TABLES, members.apply),
+    Projection(orders.NAME, orders.TABLES, orders.apply),
 )
 
 TRACKING_TABLES = [

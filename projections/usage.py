@@ -1,9 +1,13 @@
-"""Usage dashboard: one row per seat pool, its holders and its allocations."""
+"""Usage dashboard: one row per seat pool, its holders, reservations and
+allocations. What counts depends on the moment (end dates, invitation
+expiries), so counts are taken at read time for the `now` the reader gives."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from domain.common import instant
 from projections.envelope import Envelope
 from projections.sql import Tx
 
@@ -14,9 +18,7 @@ TABLES = [
         pool_aggregate_id TEXT PRIMARY KEY,
         tenant_id TEXT NOT NULL,
         pool TEXT NOT NULL,
-        seat_limit BIGINT NOT NULL,
-        used BIGINT NOT NULL DEFAULT 0,
-        reserved BIGINT NOT NULL DEFAULT 0,
+        seat_limit BIGINT,
         warning_threshold DOUBLE PRECISION NOT NULL,
         parent_pool_id TEXT,
         position BIGINT NOT NULL,
@@ -24,9 +26,15 @@ TABLES = [
     """CREATE TABLE IF NOT EXISTS proj_pool_holders (
         pool_aggregate_id TEXT NOT NULL,
         holder_id TEXT NOT NULL,
+        end_date TEXT,
         assigned_at TEXT NOT NULL,
         position BIGINT NOT NULL,
         PRIMARY KEY (pool_aggregate_id, holder_id))""",
+    """CREATE TABLE IF NOT EXISTS proj_pool_reservations (
+        pool_aggregate_id TEXT NOT NULL,
+        reservation_id TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (pool_aggregate_id, reservation_id))""",
     """CREATE TABLE IF NOT EXISTS proj_pool_allocations (
         pool_aggregate_id TEXT NOT NULL,
         child_tenant_id TEXT NOT NULL,
@@ -41,6 +49,10 @@ def apply(tx: Tx, e: Envelope) -> None:
     handler = _HANDLERS.get(e.type)
     if handler is not None:
         handler(tx, e, e.payload)
+    tx.execute(
+        "UPDATE proj_pools SET position = ? WHERE pool_aggregate_id = ?",
+        (e.position, e.aggregate_id),
+    )
 
 
 def _opened(tx: Tx, e: Envelope, p: dict[str, Any]) -> None:
@@ -62,39 +74,43 @@ def _opened(tx: Tx, e: Envelope, p: dict[str, Any]) -> None:
 
 def _limit_set(tx: Tx, e: Envelope, p: dict[str, Any]) -> None:
     tx.execute(
-        "UPDATE proj_pools SET seat_limit = ?, warning_threshold = ?, position = ?"
+        "UPDATE proj_pools SET seat_limit = ?, warning_threshold = ?"
         " WHERE pool_aggregate_id = ?",
-        (p["limit"], p["warning_threshold"], e.position, e.aggregate_id),
+        (p["limit"], p["warning_threshold"], e.aggregate_id),
     )
+    if "parent_pool_id" in p:
+        tx.execute(
+            "UPDATE proj_pools SET parent_pool_id = ? WHERE pool_aggregate_id = ?",
+            (p["parent_pool_id"], e.aggregate_id),
+        )
 
 
 def _allocated(tx: Tx, e: Envelope, p: dict[str, Any]) -> None:
+    tx.execute(
+        "DELETE FROM proj_pool_allocations WHERE pool_aggregate_id = ?"
+        " AND child_tenant_id = ?",
+        (e.aggregate_id, p["child_tenant_id"]),
+    )
     if p["limit"]:
         tx.execute(
-            "INSERT INTO proj_pool_allocations VALUES (?,?,?) ON CONFLICT"
-            " (pool_aggregate_id, child_tenant_id) DO UPDATE SET"
-            " seat_limit = excluded.seat_limit",
+            "INSERT INTO proj_pool_allocations VALUES (?,?,?)",
             (e.aggregate_id, p["child_tenant_id"], p["limit"]),
         )
-    else:
-        tx.execute(
-            "DELETE FROM proj_pool_allocations WHERE pool_aggregate_id = ?"
-            " AND child_tenant_id = ?",
-            (e.aggregate_id, p["child_tenant_id"]),
-        )
-    _touch(tx, e)
 
 
 def _assigned(tx: Tx, e: Envelope, p: dict[str, Any]) -> None:
     tx.execute(
-        "INSERT INTO proj_pool_holders VALUES (?,?,?,?)"
+        "INSERT INTO proj_pool_holders VALUES (?,?,?,?,?)"
         " ON CONFLICT (pool_aggregate_id, holder_id) DO NOTHING",
-        (e.aggregate_id, p["holder_id"], e.occurred_at, e.position),
+        (e.aggregate_id, p["holder_id"], p.get("end_date"), e.occurred_at, e.position),
     )
+
+
+def _end_date_changed(tx: Tx, e: Envelope, p: dict[str, Any]) -> None:
     tx.execute(
-        "UPDATE proj_pools SET used = used + 1, position = ?"
-        " WHERE pool_aggregate_id = ?",
-        (e.position, e.aggregate_id),
+        "UPDATE proj_pool_holders SET end_date = ?"
+        " WHERE pool_aggregate_id = ? AND holder_id = ?",
+        (p.get("end_date"), e.aggregate_id, p["holder_id"]),
     )
 
 
@@ -103,64 +119,80 @@ def _released(tx: Tx, e: Envelope, p: dict[str, Any]) -> None:
         "DELETE FROM proj_pool_holders WHERE pool_aggregate_id = ? AND holder_id = ?",
         (e.aggregate_id, p["holder_id"]),
     )
+
+
+def _reserved(tx: Tx, e: Envelope, p: dict[str, Any]) -> None:
     tx.execute(
-        "UPDATE proj_pools SET used = used - 1, position = ?"
-        " WHERE pool_aggregate_id = ?",
-        (e.position, e.aggregate_id),
+        "INSERT INTO proj_pool_reservations VALUES (?,?,?)"
+        " ON CONFLICT (pool_aggregate_id, reservation_id) DO UPDATE"
+        " SET expires_at = excluded.expires_at",
+        (e.aggregate_id, p["invitation_id"], p["expires_at"]),
     )
 
 
-def _touch(tx: Tx, e: Envelope, *_: Any) -> None:
+def _reservation_released(tx: Tx, e: Envelope, p: dict[str, Any]) -> None:
     tx.execute(
-        "UPDATE proj_pools SET position = ? WHERE pool_aggregate_id = ?",
-        (e.position, e.aggregate_id),
+        "DELETE FROM proj_pool_reservations WHERE pool_aggregate_id = ?"
+        " AND reservation_id = ?",
+        (e.aggregate_id, p["invitation_id"]),
     )
 
 
 _HANDLERS = {
     "SeatPoolOpened": _opened,
+    "SeatPoolContracted": _limit_set,
     "SeatLimitSet": _limit_set,
     "SeatAllocatedToChild": _allocated,
     "SeatAssigned": _assigned,
+    "SeatEndDateChanged": _end_date_changed,
     "SeatReleased": _released,
-    "UsageLevelChanged": _touch,
+    "SeatReserved": _reserved,
+    "ReservationReleased": _reservation_released,
 }
 
-POOL_COLUMNS = (
-    "p.tenant_id, p.pool, p.seat_limit, p.used, p.reserved,"
+_COUNTS = (
+    "p.tenant_id, p.pool, p.seat_limit,"
+    " (SELECT COUNT(*) FROM proj_pool_holders h"
+    "  WHERE h.pool_aggregate_id = p.pool_aggregate_id"
+    "  AND (h.end_date IS NULL OR h.end_date >= ?)),"
+    " (SELECT COUNT(*) FROM proj_pool_reservations r"
+    "  WHERE r.pool_aggregate_id = p.pool_aggregate_id AND r.expires_at > ?),"
     " COALESCE((SELECT SUM(a.seat_limit) FROM proj_pool_allocations a"
-    " WHERE a.pool_aggregate_id = p.pool_aggregate_id), 0),"
+    "  WHERE a.pool_aggregate_id = p.pool_aggregate_id), 0),"
     " p.warning_threshold, p.position"
 )
 
 
-def pools_of(tx: Tx, tenant_id: str) -> list[dict[str, Any]]:
+def pools_of(tx: Tx, tenant_id: str, now: datetime) -> list[dict[str, Any]]:
+    """The tenant's contracted pools, counted as of `now`."""
     rows = tx.execute(
-        f"SELECT {POOL_COLUMNS} FROM proj_pools p WHERE p.tenant_id = ?"
-        " ORDER BY p.pool",
-        (tenant_id,),
+        f"SELECT {_COUNTS} FROM proj_pools p WHERE p.tenant_id = ?"
+        " AND p.seat_limit IS NOT NULL ORDER BY p.pool",
+        (now.date().isoformat(), instant(now), tenant_id),
     )
-    return [pool_row(r) for r in rows]
-
-
-def pool_row(r: tuple[Any, ...]) -> dict[str, Any]:
     keys = ("tenant_id", "pool", "limit", "used", "reserved", "allocated")
-    row = dict(zip(keys, r[:6], strict=True))
-    row["warning_threshold"] = float(r[6])
-    row["position"] = int(r[7])
-    return row
+    pools = []
+    for r in rows:
+        row = {
+            k: (int(v) if k != "tenant_id" and k != "pool" else v)
+            for k, v in zip(keys, r[:6], strict=True)
+        }
+        row["warning_threshold"] = float(r[6])
+        row["position"] = int(r[7])
+        pools.append(row)
+    return pools
 
 
 def holders_of(
     tx: Tx, tenant_id: str, pool: str, after: str | None, limit: int
 ) -> list[dict[str, Any]]:
     rows = tx.execute(
-        "SELECT h.holder_id, h.assigned_at, h.position FROM proj_pool_holders h"
+        "SELECT h.holder_id, h.assigned_at, h.end_date, h.position"
+        " FROM proj_pool_holders h"
         " JOIN proj_pools p ON p.pool_aggregate_id = h.pool_aggregate_id"
         " WHERE p.tenant_id = ? AND p.pool = ? AND h.holder_id > ?"
         " ORDER BY h.holder_id LIMIT ?",
         (tenant_id, pool, after or "", limit),
     )
-    return [
-        {"holder_id": r[0], "assigned_at": r[1], "position": int(r[2])} for r in rows
-    ]
+    keys = ("holder_id", "assigned_at", "end_date", "position")
+    return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -23,8 +23,8 @@ router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["seat pools"])
 PoolPath = Path(pattern=POOL_PATTERN, description="pool slug, e.g. `members`")
 
 
-def _out(outcome: Outcome) -> PoolOut:
-    return PoolOut.of(outcome.aggregate, outcome.position)
+def _out(outcome: Outcome, c: Container) -> PoolOut:
+    return PoolOut.of(outcome.aggregate, outcome.position, c.ledger.clock())
 
 
 @router.put("/seats/{pool}", response_model=PoolOut)
@@ -38,7 +38,7 @@ def set_limit(
 ) -> PoolOut:
     authorize(who, Action.MANAGE_CONTRACT, tenant_id)
     cmd = SetSeatLimit(tenant_id=tenant_id, pool=pool, **body.model_dump())
-    return _out(c.ledger.set_seat_limit(ctx, cmd))
+    return _out(c.ledger.set_seat_limit(ctx, cmd), c)
 
 
 @router.get("/seats/{pool}", response_model=PoolOut)
@@ -50,7 +50,7 @@ def get_pool(
 ) -> PoolOut:
     authorize(who, Action.READ_STATE, tenant_id)
     found = c.ledger.pool(tenant_id, pool)
-    return PoolOut.of(found, c.ledger.position_of(found))
+    return PoolOut.of(found, c.ledger.position_of(found), c.ledger.clock())
 
 
 @router.post("/seats/{pool}/assignments", status_code=201, response_model=PoolOut)
@@ -64,7 +64,7 @@ def assign(
 ) -> PoolOut:
     authorize(who, Action.MANAGE_TENANT, tenant_id)
     cmd = AssignSeat(tenant_id=tenant_id, pool=pool, holder_id=body.holder_id)
-    return _out(c.ledger.assign_seat(ctx, cmd))
+    return _out(c.ledger.assign_seat(ctx, cmd), c)
 
 
 @router.delete("/seats/{pool}/assignments/{holder_id}", response_model=PoolOut)
@@ -78,7 +78,7 @@ def release(
 ) -> PoolOut:
     authorize(who, Action.MANAGE_TENANT, tenant_id)
     cmd = ReleaseSeat(tenant_id=tenant_id, pool=pool, holder_id=holder_id)
-    return _out(c.ledger.release_seat(ctx, cmd))
+    return _out(c.ledger.release_seat(ctx, cmd), c)
 
 
 @router.get("/seats/{pool}/assignments", response_model=HoldersOut)
@@ -93,7 +93,10 @@ def holders(
 ) -> HoldersOut:
     authorize(who, Action.READ_PROJECTIONS, tenant_id)
     with c.db.read() as tx:
-        if not any(p["pool"] == pool for p in usage.pools_of(tx, str(tenant_id))):
+        if not any(
+            p["pool"] == pool
+            for p in usage.pools_of(tx, str(tenant_id), c.ledger.clock())
+        ):
             raise NotFound(f"seat pool {pool!r} not found")
         rows = usage.holders_of(tx, str(tenant_id), pool, after, limit)
     next_after = rows[-1]["holder_id"] if len(rows) == limit else None
@@ -115,7 +118,7 @@ def usage_dashboard(
 ) -> UsageOut:
     authorize(who, Action.READ_PROJECTIONS, tenant_id)
     with c.db.read() as tx:
-        pools = usage.pools_of(tx, str(tenant_id))
+        pools = usage.pools_of(tx, str(tenant_id), c.ledger.clock())
         if not pools and not tenant_tree.exists(tx, str(tenant_id)):
             raise NotFound("tenant not found")
     return UsageOut(

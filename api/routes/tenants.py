@@ -138,6 +138,7 @@ def tree(
     c: Container = Depends(container),
 ) -> TreeOut:
     authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    now = c.ledger.clock()
     with c.db.read() as tx:
         nodes = tenant_tree.subtree(tx, str(tenant_id))
         if not nodes:
@@ -147,7 +148,7 @@ def tree(
                 **node,
                 pools=[
                     TreePool(**{k: p[k] for k in TreePool.model_fields})
-                    for p in usage.pools_of(tx, node["tenant_id"])
+                    for p in usage.pools_of(tx, node["tenant_id"], now)
                 ],
             )
             for node in nodes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,8 +15,13 @@ from domain.commands import (
     UpdateTenant,
 )
 from domain.errors import DomainError, LimitBelowUsage, QuotaExhausted
+from domain.seat_pool import SeatPool, Usage
 from infra.bootstrap import Container
 from infra.events import CommandContext, to_envelope
+
+
+def usage(pool: SeatPool) -> Usage:
+    return pool.usage(datetime.now(UTC))
 
 
 def make_tenant(c: Container, ctx: CommandContext, name: str = "Acme", **kw: object):
@@ -43,7 +49,7 @@ def test_racing_assignments_never_oversell(
         results = list(pool.map(assign, range(40)))
     assert results.count("ok") == 10
     assert set(results) == {"ok", "quota_exhausted"}
-    assert container.ledger.pool(tenant.id, "expenses").used == 10
+    assert usage(container.ledger.pool(tenant.id, "expenses")).used == 10
 
 
 def test_every_event_records_actor_correlation_and_tenant(
@@ -73,7 +79,7 @@ def test_child_pool_draws_from_parent_in_one_save(
         ctx, SetSeatLimit(tenant_id=parent.id, pool="users", limit=10)
     )
     ledger.set_seat_limit(ctx, SetSeatLimit(tenant_id=child.id, pool="users", limit=6))
-    assert ledger.pool(parent.id, "users").available == 4
+    assert usage(ledger.pool(parent.id, "users")).available == 4
     with pytest.raises(QuotaExhausted):
         ledger.set_seat_limit(
             ctx, SetSeatLimit(tenant_id=child.id, pool="users", limit=11)
@@ -83,7 +89,7 @@ def test_child_pool_draws_from_parent_in_one_save(
             ctx, SetSeatLimit(tenant_id=parent.id, pool="users", limit=5)
         )
     ledger.set_seat_limit(ctx, SetSeatLimit(tenant_id=child.id, pool="users", limit=2))
-    assert ledger.pool(parent.id, "users").available == 8
+    assert usage(ledger.pool(parent.id, "users")).available == 8
 
 
 def test_projection_follows_the_store(
@@ -100,7 +106,7 @@ def test_projection_follows_the_store(
     from projections.usage import pools_of
 
     with container.db.read() as tx:
-        pools = pools_of(tx, str(tenant.id))
+        pools = pools_of(tx, str(tenant.id), datetime.now(UTC))
     assert [(p["pool"], p["limit"], p["used"]) for p in pools] == [("expenses", 3, 1)]
     assert container.follower.position() == container.ledger.head()
 
@@ -149,5 +155,5 @@ def test_pool_and_tenant_past_their_snapshots_behave_the_same(
     finally:
         from_snapshots.close()
         from_events.close()
-    assert pool.used == 130
+    assert usage(pool).used == 130
     assert pool.level == "full"

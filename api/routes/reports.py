@@ -1,0 +1,86 @@
+"""Reports for analysts: active users, future starters included."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from api.auth import Action, Principal, authorize, principal
+from api.deps import container, projection_position
+from api.schemas import ActiveUsersOut, ReportMember
+from domain.errors import NotFound
+from infra.bootstrap import Container
+from projections import members as members_view
+from projections import tenants as tenant_tree
+
+router = APIRouter(prefix="/v1/tenants/{tenant_id}/reports", tags=["reports"])
+MAX_MEMBERS = 100_000
+
+
+@router.get(
+    "/active-users",
+    response_model=ActiveUsersOut,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def active_users(
+    tenant_id: UUID,
+    as_of: date | None = None,
+    include_subtenants: bool = False,
+    format: Literal["json", "csv"] = "json",
+    position: int = Depends(projection_position),
+    who: Principal = Depends(principal),
+    c: Container = Depends(container),
+) -> ActiveUsersOut | Response:
+    """Members judged on `as_of` (default today): active status and no end
+    date before that day; future starters count. Removed members are left out."""
+    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    day = as_of or c.ledger.clock().date()
+    with c.db.read() as tx:
+        tenants = [str(tenant_id)]
+        if include_subtenants:
+            tenants = [n["tenant_id"] for n in tenant_tree.subtree(tx, str(tenant_id))]
+        if not tenants or not tenant_tree.exists(tx, str(tenant_id)):
+            raise NotFound("tenant not found")
+        rows = members_view.members_of(tx, tenants, None, None, MAX_MEMBERS)
+    members = []
+    for row in rows:
+        if row["status"] == "removed":
+            continue
+        counted, reason = members_view.judge(row, day)
+        fields = {k: row[k] for k in ReportMember.model_fields if k in row}
+        members.append(ReportMember(**fields, counted=counted, reason=reason))
+    report = ActiveUsersOut(
+        tenant_id=tenant_id,
+        as_of=day,
+        position=position,
+        include_subtenants=include_subtenants,
+        active_users=sum(m.counted for m in members),
+        future_starters=sum(m.reason == "future_starter" for m in members),
+        passive=sum(m.reason == "passive" for m in members),
+        ended=sum(m.reason == "ended" for m in members),
+        members=members,
+    )
+    return _csv(report) if format == "csv" else report
+
+
+def _csv(report: ActiveUsersOut) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(ReportMember.model_fields))
+    writer.writeheader()
+    for member in report.members:
+        writer.writerow(member.model_dump(mode="json"))
+    filename = f"active-users-{report.tenant_id}-{report.as_of}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Position": str(report.position),
+        },
+    )

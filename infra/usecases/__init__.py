@@ -1,0 +1,1 @@
+"""Use cases of the Ledger application, one module per resource."""

@@ -1,0 +1,189 @@
+"""Plumbing every use case shares: load, save atomically, retry conflicts.
+
+Every use case saves all the aggregates it touched in one atomic `save(...)`,
+with optimistic concurrency on each; a conflict is retried a bounded number of
+times with fresh state, then surfaces as `concurrency_conflict`.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar, ParamSpec, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Mapper
+
+from domain.errors import ConcurrencyConflict, NotFound
+from domain.receipt import CommandReceipt, receipt_id
+from domain.seat_pool import SeatPool
+from domain.tenant import Tenant
+from infra.events import CommandContext, EnvelopeMapper, done_saving, saving
+
+P = ParamSpec("P")
+R = TypeVar("R")
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a use case returns: the aggregate the caller asked about and the
+    position of the last event recorded (the current head when nothing was)."""
+
+    aggregate: Any
+    position: int
+    changed: bool = True
+
+
+class CommandAlreadyApplied(Exception):
+    """A command with this id took effect before (its receipt exists)."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(f"command already applied at position {position}")
+        self.position = position
+
+
+def retrying(method: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        ledger: LedgerBase = args[0]  # type: ignore[assignment]
+        ctx = args[1]
+        for attempt in range(ledger.retry_attempts):
+            if isinstance(ctx, CommandContext) and ctx.command_id is not None:
+                ledger.check_not_applied(ctx.command_id)
+            try:
+                return method(*args, **kwargs)
+            except IntegrityError:
+                # Another writer saved one of our aggregates first; nothing of
+                # ours was recorded, so deciding again on fresh state is safe.
+                # Exponential backoff with full jitter spreads the racers out.
+                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
+        raise ConcurrencyConflict(
+            "the command kept conflicting with concurrent changes; try again",
+            attempts=ledger.retry_attempts,
+        )
+
+    return wrapper
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LedgerBase(Application[UUID]):
+    name = "seatledger"
+    # A command loads at most the last 50 events of an aggregate on top of a
+    # snapshot, so its cost does not grow with the aggregate's history.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        SeatPool: 50,
+        Tenant: 50,
+    }
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        retry_attempts: int = 10,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.retry_attempts = retry_attempts
+        # "Today" and expiries are judged when a command runs; tests pass a
+        # clock of their own.
+        self.clock = clock
+        super().__init__(env)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=EnvelopeMapper
+        )
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def position_of(self, aggregate: Aggregate) -> int:
+        """The global position of the aggregate's latest event."""
+        recorder: Any = self.recorder
+        table = recorder.events_table_name
+        with recorder.datastore.transaction(commit=False) as cursor:
+            if self.factory.__class__.__module__.startswith("eventsourcing.sqlite"):
+                cursor.execute(
+                    f"SELECT rowid FROM {table} WHERE originator_id = ?"
+                    " AND originator_version = ?",
+                    (aggregate.id.hex, aggregate.version),
+                )
+            else:
+                cursor.execute(
+                    f"SELECT notification_id FROM {recorder.datastore.schema}.{table}"
+                    " WHERE originator_id = %s AND originator_version = %s",
+                    (aggregate.id, aggregate.version),
+                )
+            row = cursor.fetchone()
+        if row is None:
+            return 0
+        return int(row["notification_id"] if isinstance(row, dict) else row[0])
+
+    def _load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        found = self._find(cls, aggregate_id)
+        if found is None:
+            raise NotFound(f"{what} not found")
+        return found
+
+    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def tenant(self, tenant_id: UUID) -> Tenant:
+        return self._load(Tenant, tenant_id, "tenant")
+
+    def check_not_applied(self, command_id: UUID) -> None:
+        receipt = self._find(CommandReceipt, receipt_id(command_id))
+        if receipt is not None:
+            raise CommandAlreadyApplied(self.position_of(receipt))
+
+    def _commit(
+        self, ctx: CommandContext, *aggregates: Aggregate | None
+    ) -> tuple[int, bool]:
+        present: list[Aggregate] = []
+        for a in aggregates:
+            if a is not None and all(a.id != p.id for p in present):
+                present.append(a)
+        changes = any(a.pending_events for a in present)
+        if changes and ctx.command_id is not None:
+            # A no-op needs no receipt: running it again changes nothing.
+            present.append(
+                CommandReceipt(
+                    command_id=ctx.command_id,
+                    command_type=ctx.command_type,
+                    tenant_id=_owner(present[0]),
+                )
+            )
+        tenants = {a.id: _owner(a) for a in present}
+        token = saving(ctx, tenants)
+        try:
+            recordings = self.save(*present)
+        finally:
+            done_saving(token)
+        if not recordings:
+            return self.head(), False
+        return max(r.notification.id for r in recordings), True
+
+    def _outcome(
+        self, ctx: CommandContext, result: Aggregate, *others: Aggregate | None
+    ) -> Outcome:
+        position, changed = self._commit(ctx, result, *others)
+        return Outcome(result, position, changed)
+
+
+def _owner(aggregate: Aggregate) -> UUID | None:
+    if isinstance(aggregate, Tenant):
+        return aggregate.id
+    tenant_id = getattr(aggregate, "tenant_id", None)
+    return tenant_id if isinstance(tenant_id, UUID) else None
