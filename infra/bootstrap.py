@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -24,6 +25,7 @@ from infra.idempotency import IdempotencyStore
 from infra.ledger import Ledger
 from infra.metrics import Metrics
 from infra.settings import Settings
+from infra.usecases.base import utc_now
 from projections.registry import create_tables
 
 
@@ -91,7 +93,9 @@ def bootstrap(
     with schema_lock(settings):
         db = open_database(settings)
         ledger = Ledger(
-            env=settings.eventsourcing_env(), retry_attempts=settings.retry_attempts
+            env=settings.eventsourcing_env(),
+            retry_attempts=settings.retry_attempts,
+            clock=clock(settings.clock_offset_days),
         )
         with db.transaction() as tx:
             create_tables(tx)
@@ -116,6 +120,12 @@ def bootstrap(
         operator_key=key,
         generated_key=generated,
     )
+
+
+def clock(offset_days: int) -> Callable[[], datetime]:
+    if not offset_days:
+        return utc_now
+    return lambda: utc_now() + timedelta(days=offset_days)
 
 
 @contextmanager

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         default=None, description="JSON logs; default: JSON unless on a terminal"
     )
     log_level: str = "INFO"
+    clock_offset_days: int = Field(
+        default=0,
+        ge=-36500,
+        le=36500,
+        description="test hook: the service's clock runs this many days ahead",
+    )
     failpoint: str | None = Field(
         default=None,
         description="test hook: crash at a named point (projector_after_db_commit)",
