@@ -272,7 +272,7 @@ class InvitationOut(BaseModel):
 
     @classmethod
     def of(cls, invitation: Invitation, position: int, now: datetime) -> InvitationOut:
-        status = "expired" if invitation.is_lapsed(now) else invitation.status
+        status = invitation.status_at(now)
         return cls(
             invitation_id=invitation.id,
             tenant_id=invitation.tenant_id,

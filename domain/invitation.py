@@ -31,13 +31,24 @@ class Invitation(Aggregate):
     def is_open(self, now: datetime) -> bool:
         return self.status == PENDING and not self.is_lapsed(now)
 
+    def status_at(self, now: datetime) -> str:
+        """Expired once past its expiry, whether or not that was recorded."""
+        return EXPIRED if self.is_lapsed(now) else self.status
+
     def check_pending(self, now: datetime) -> None:
-        if self.status != PENDING:
-            raise InvalidState(f"the invitation is {self.status}", status=self.status)
-        if self.is_lapsed(now):
+        status = self.status_at(now)
+        if status == EXPIRED:
             raise InvitationExpired(
                 "the invitation has expired", expires_at=self.expires_at
             )
+        if status != PENDING:
+            raise InvalidState(f"the invitation is {status}", status=status)
+
+    def check_open(self, now: datetime) -> None:
+        """Resend and revoke need a pending invitation that has not lapsed."""
+        status = self.status_at(now)
+        if status != PENDING:
+            raise InvalidState(f"the invitation is {status}", status=status)
 
     def accept(self, member_id: UUID, now: datetime) -> None:
         self.check_pending(now)
@@ -48,18 +59,16 @@ class Invitation(Aggregate):
         self.status = ACCEPTED
         self.member_id = member_id
 
-    def resend(self, expires_at: str) -> None:
-        if self.status != PENDING:
-            raise InvalidState(f"the invitation is {self.status}", status=self.status)
+    def resend(self, expires_at: str, now: datetime) -> None:
+        self.check_open(now)
         self._resend(expires_at)
 
     @event("InvitationResent")
     def _resend(self, expires_at: str) -> None:
         self.expires_at = expires_at
 
-    def revoke(self) -> None:
-        if self.status != PENDING:
-            raise InvalidState(f"the invitation is {self.status}", status=self.status)
+    def revoke(self, now: datetime) -> None:
+        self.check_open(now)
         self._revoke()
 
     @event("InvitationRevoked")

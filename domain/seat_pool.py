@@ -245,6 +245,10 @@ class SeatPool(Aggregate):
         self, holder_id: str, end_date: str | None, now: datetime
     ) -> None:
         """A seat that stopped counting needs a free seat to count again."""
+        if holder_id not in self.holders:
+            raise NotFound(
+                f"{holder_id!r} holds no seat in {self.pool!r}", holder_id=holder_id
+            )
         current = self.holders[holder_id]
         if counts(end_date, now) and not counts(current, now):
             self.check_free_seat(now)

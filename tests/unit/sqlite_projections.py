@@ -71,7 +71,7 @@ class Log:
         agg_id = str(pool_id(UUID(tenant), slug))
         return self.event("SeatPool", agg_id, type_, tenant, **payload)
 
-    def opened(self, tenant: str, pool: str, limit: int) -> Envelope:
+    def opened(self, tenant: str, pool: str, limit: int | None) -> Envelope:
         payload = {"tenant_id": tenant, "pool": pool, "limit": limit}
         opened = {**payload, "warning_threshold": 0.8, "parent_pool_id": None}
         return self.pool(tenant, pool, "SeatPoolOpened", **opened)

@@ -13,6 +13,7 @@ from domain.tenant import Tenant
 from projections.registry import apply_batch, checkpoint, create_tables
 from projections.tenants import subtree
 from projections.usage import holders_of, pools_of
+from tests.unit.builders import NOW
 from tests.unit.sqlite_projections import TENANT_FIELDS, Log, SqliteTx, feed
 
 
@@ -39,15 +40,15 @@ def payload_keys(event: Any) -> set[str]:
 
 def test_hand_built_payloads_have_the_domain_events_keys(log: Log) -> None:
     pool = SeatPool.open(uuid4(), "seats", 5)
-    pool.allocate_to_child(uuid4(), 1)
-    pool.assign("a")
+    pool.allocate_to_child(uuid4(), 1, NOW)
+    pool.assign("a", NOW)
     opened, allocated, assigned = pool.collect_events()
     tenant = Tenant(name="Acme", parent_id=None, **TENANT_FIELDS)
     (created,) = tenant.collect_events()
 
     assert payload_keys(opened) == set(log.opened(T, "seats", 5).payload)
     assert payload_keys(allocated) == {"child_tenant_id", "limit"}
-    assert payload_keys(assigned) == {"holder_id"}
+    assert payload_keys(assigned) == {"holder_id", "end_date"}
     assert payload_keys(created) == set(log.tenant("Acme").payload)
 
 
@@ -65,7 +66,7 @@ def test_dashboard_counts_follow_opens_assigns_releases_and_allocations(
         log.pool(T, "seats", "UsageLevelChanged", level="ok", previous="ok"),
     )
 
-    assert pools_of(tx, T) == [
+    assert pools_of(tx, T, NOW) == [
         {
             "tenant_id": T,
             "pool": "seats",
@@ -91,11 +92,11 @@ def test_allocations_to_several_children_add_up_and_zero_removes_one(
         log.pool(T, "seats", allocate, child_tenant_id=second, limit=3),
         log.pool(T, "seats", allocate, child_tenant_id=first, limit=4),
     )
-    assert pools_of(tx, T)[0]["allocated"] == 7
+    assert pools_of(tx, T, NOW)[0]["allocated"] == 7
 
     feed(tx, log.pool(T, "seats", allocate, child_tenant_id=second, limit=0))
 
-    assert pools_of(tx, T)[0]["allocated"] == 4
+    assert pools_of(tx, T, NOW)[0]["allocated"] == 4
 
 
 def test_dashboard_shows_only_the_tenants_own_pools_by_name(
@@ -109,9 +110,9 @@ def test_dashboard_shows_only_the_tenants_own_pools_by_name(
         log.opened(T, "expenses", 3),
     )
 
-    assert [p["pool"] for p in pools_of(tx, T)] == ["expenses", "seats"]
-    assert [p["limit"] for p in pools_of(tx, other)] == [7]
-    assert pools_of(tx, str(uuid4())) == []
+    assert [p["pool"] for p in pools_of(tx, T, NOW)] == ["expenses", "seats"]
+    assert [p["limit"] for p in pools_of(tx, other, NOW)] == [7]
+    assert pools_of(tx, str(uuid4()), NOW) == []
 
 
 def test_holders_are_listed_by_id_and_paged_after_a_cursor(
@@ -131,6 +132,7 @@ def test_holders_are_listed_by_id_and_paged_after_a_cursor(
     assert first[0] == {
         "holder_id": "a",
         "assigned_at": by_id["a"].occurred_at,
+        "end_date": None,
         "position": by_id["a"].position,
     }
 
@@ -190,7 +192,7 @@ def test_applying_the_same_envelope_twice_changes_nothing(
     assert feed(tx, assign) == 0
 
     assert tx.dump() == before
-    assert pools_of(tx, T)[0]["used"] == 1
+    assert pools_of(tx, T, NOW)[0]["used"] == 1
 
 
 @pytest.mark.parametrize("again", ["store", "kafka:0"])

@@ -1,4 +1,4 @@
-"""Tenant and TenantNameClaim: build, call, assert on state and on the events."""
+"""Tenant: build, call, assert on state and on the events."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def test_new_tenant_starts_in_provisioning_with_nothing_booked(
     assert tenant.status == TenantStatus.PROVISIONING
     assert tenant.parent_id == parent_id
     assert (tenant.licenses, tenant.children, tenant.admin_ids) == ([], [], [])
+    assert tenant.pools == []
     assert tenant.display_name == "Acme"
     assert tenant.tenant_id == tenant.id
     assert event_names(tenant) == ["TenantCreated"]
@@ -136,12 +137,22 @@ def test_hand_over_without_an_admin_is_refused() -> None:
 
 def test_hand_over_with_an_admin_activates_the_tenant() -> None:
     tenant = new_tenant()
-    tenant.admin_ids.append("member-1")
+    tenant.appoint_admin("member-1")
+    tenant.collect_events()
 
     tenant.hand_over()
 
     assert tenant.status == TenantStatus.ACTIVE
     assert event_names(tenant) == ["TenantHandedOver"]
+
+
+def test_state_holds_plain_strings_so_json_snapshots_rebuild_it() -> None:
+    tenant = new_tenant(tenant_type=TenantType.CUSTOM, edition=Edition.ENTERPRISE)
+    tenant.change_edition(Edition.PROFESSIONAL)
+
+    values = (tenant.status, tenant.tenant_type, tenant.edition)
+    assert values == ("provisioning", "CUSTOM", "PROFESSIONAL")
+    assert {type(v) for v in values} == {str}
 
 
 @pytest.mark.parametrize("suspend_first", [False, True])
