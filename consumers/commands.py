@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import ValidationError
 
@@ -51,20 +52,15 @@ class CommandConsumer:
         consumer.subscribe([self.topics.commands])
         try:
             while not self._stop.is_set():
-                for tp, records in consumer.poll(timeout_ms=100).items():
-                    for record in records:
-                        self._handle(producer, record)
-                    producer.flush()
-                    # After the answers are acknowledged. Losing this commit
-                    # redelivers the commands; the command log answers them.
-                    next_offset = records[-1].offset + 1
-                    consumer.commit(
-                        {
-                            TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(
-                                next_offset, "", -1
-                            )
-                        }
-                    )
+                try:
+                    batches = consumer.poll(timeout_ms=100)
+                except KafkaError as exc:
+                    # The client reconnects by itself; nothing was consumed.
+                    log.warning("kafka poll failed; retrying", error=str(exc))
+                    self._stop.wait(1.0)
+                    continue
+                for tp, records in batches.items():
+                    self._partition_batch(consumer, producer, tp, records)
         finally:
             consumer.close(autocommit=False)
             producer.close(timeout=5)
@@ -92,7 +88,10 @@ class CommandConsumer:
             return
         # After the answers are acknowledged. Losing this commit redelivers
         # the commands, which the command log then answers.
-        consumer.commit({tp: OffsetAndMetadata(done, "", -1)})
+        try:
+            consumer.commit({tp: OffsetAndMetadata(done, "", -1)})
+        except KafkaError as exc:
+            log.warning("offset commit failed", partition=tp.partition, error=str(exc))
 
     def _handle(self, producer: KafkaProducer, record: Any) -> None:
         structlog.contextvars.clear_contextvars()

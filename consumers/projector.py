@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg
 import structlog
 from kafka import (
     ConsumerRebalanceListener,
@@ -37,6 +39,16 @@ from projections.sql import Tx
 log = structlog.get_logger(__name__)
 _ENVELOPE = TypeAdapter(Envelope)
 FAILPOINT_AFTER_DB_COMMIT = "projector_after_db_commit"
+# Errors an envelope's own content causes (a payload missing a field, a value
+# of the wrong type): it goes to the DLQ. Anything else is retried.
+POISON: tuple[type[Exception], ...] = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    psycopg.errors.DataError,
+    sqlite3.DataError,
+)
 
 
 def offset_source(tp: TopicPartition) -> str:
@@ -126,7 +138,13 @@ class Projector:
         consumer.subscribe([self.topics.events], listener=_SeekToStored(self, consumer))
         try:
             while not self._stop.is_set():
-                batches = consumer.poll(timeout_ms=100)
+                try:
+                    batches = consumer.poll(timeout_ms=100)
+                except KafkaError as exc:
+                    # The client reconnects by itself; nothing was consumed.
+                    log.warning("kafka poll failed; retrying", error=str(exc))
+                    self._stop.wait(1.0)
+                    continue
                 for tp, records in batches.items():
                     try:
                         self._apply(consumer, tp, records)
@@ -149,23 +167,37 @@ class Projector:
     def _apply(
         self, consumer: KafkaConsumer, tp: TopicPartition, records: list[Any]
     ) -> None:
-        envelopes: list[Envelope] = []
+        decoded: list[tuple[Any, Envelope]] = []
         rejected: list[tuple[Any, str]] = []
         for record in records:
             try:
-                envelopes.append(decode(record.value))
+                decoded.append((record, decode(record.value)))
             except (ValidationError, ValueError) as exc:
                 rejected.append((record, str(exc)[:500]))
-        if rejected:
-            self._dead_letter(rejected)
+        record_of = {id(envelope): record for record, envelope in decoded}
+        unapplicable: list[tuple[Any, str]] = []
+
+        def reject(envelope: Envelope, reason: str) -> None:
+            unapplicable.append((record_of[id(envelope)], reason))
+
         reached = records[-1].offset + 1
         with self.db.transaction() as tx:
-            applied = apply_batch(tx, envelopes, offset_source(tp), reached)
-            if envelopes:
-                top = max(e.position for e in envelopes)
+            envelopes = [envelope for _, envelope in decoded]
+            applied = apply_batch(
+                tx, envelopes, offset_source(tp), reached, reject, POISON
+            )
+            # Dead letters are sent before the commit: at-least-once into the
+            # DLQ, never lost (a crash here may send one twice).
+            if rejected or unapplicable:
+                self._dead_letter(rejected + unapplicable)
+            bad = {id(record) for record, _ in unapplicable}
+            good = [e.position for r, e in decoded if id(r) not in bad]
+            if good:
+                top = max(good)
                 _upsert(tx, _position_source(tp), top)
                 # Safe at once: this partition applied everything up to top.
                 _upsert(tx, _watermark_source(tp), top)
+        rejected += unapplicable
         self.next_offsets[tp] = reached
         if self.failpoint == FAILPOINT_AFTER_DB_COMMIT:
             os.kill(os.getpid(), signal.SIGKILL)  # test hook: crash before Kafka commit

@@ -10,7 +10,10 @@ from infra.usecases.tenants import TenantCases
 
 
 class Ledger(MemberCases, OrderCases, TenantCases):
-    pass
+    # The application's name names its tables (seatledger_events, ...): a
+    # subclass would otherwise be renamed by eventsourcing, and an existing
+    # store would read as empty.
+    name = "seatledger"
 
 
 __all__ = ["CommandAlreadyApplied", "Ledger", "Outcome", "retrying"]

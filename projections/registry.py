@@ -58,16 +58,34 @@ def checkpoint(tx: Tx, source: str) -> int:
 
 
 def apply_batch(
-    tx: Tx, envelopes: Iterable[Envelope], source: str, reached: int
+    tx: Tx,
+    envelopes: Iterable[Envelope],
+    source: str,
+    reached: int,
+    reject: Callable[[Envelope, str], None] | None = None,
+    poison: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError),
 ) -> int:
-    """Applies what is new, records `reached` for `source`; returns how many."""
+    """Applies what is new, records `reached` for `source`; returns how many.
+
+    With `reject`, an envelope the projections cannot apply (one of `poison`)
+    is rolled back to a savepoint and handed to `reject` instead of failing
+    the batch: a consumer of an untrusted topic must not stall on it. Without,
+    it fails the batch (the store's own log is trusted: a failure there is a
+    bug to fix, not data to skip).
+    """
     applied = 0
     for envelope in envelopes:
-        if _already_applied(tx, envelope):
+        if reject is None:
+            applied += _apply_one(tx, envelope)
             continue
-        for projection in PROJECTIONS:
-            projection.apply(tx, envelope)
-        applied += 1
+        tx.execute("SAVEPOINT envelope")
+        try:
+            applied += _apply_one(tx, envelope)
+        except poison as exc:
+            tx.execute("ROLLBACK TO SAVEPOINT envelope")
+            reject(envelope, f"{type(exc).__name__}: {exc}"[:500])
+        else:
+            tx.execute("RELEASE SAVEPOINT envelope")
     # Checkpoints only move forward, even if a slower writer commits later.
     tx.execute(
         "INSERT INTO projection_checkpoints (source, position) VALUES (?, ?)"
@@ -76,6 +94,14 @@ def apply_batch(
         (source, reached),
     )
     return applied
+
+
+def _apply_one(tx: Tx, envelope: Envelope) -> int:
+    if _already_applied(tx, envelope):
+        return 0
+    for projection in PROJECTIONS:
+        projection.apply(tx, envelope)
+    return 1
 
 
 def _already_applied(tx: Tx, envelope: Envelope) -> bool:
