@@ -14,6 +14,7 @@ from api.middleware import RequestMiddleware
 from api.routes import (
     commands,
     invitations,
+    keys,
     members,
     ops,
     orders,
@@ -50,10 +51,11 @@ def create_app(c: Container) -> FastAPI:
     app.include_router(invitations.router)
     app.include_router(orders.router)
     app.include_router(reports.router)
+    app.include_router(keys.router)
     app.include_router(commands.router)
     app.add_middleware(
         RequestMiddleware,
-        auth=Authenticator(c.operator_key),
+        auth=Authenticator(c.operator_key, c.ledger.find_key, c.ledger.lineage),
         idempotency=c.idempotency,
         metrics=c.metrics,
     )

@@ -167,7 +167,8 @@ class RequestMiddleware:
         finally:
             status = captured["status"]
             if status < 500 and status != 401:
-                response = StoredResponse(status, captured["body"], captured["type"])
+                body = _without_secret(captured["body"])
+                response = StoredResponse(status, body, captured["type"])
                 await to_thread.run_sync(
                     self.idempotency.complete, idem_scope, key, response
                 )
@@ -175,6 +176,19 @@ class RequestMiddleware:
                 # Nothing to replay: a fault or an unavailable store recorded
                 # nothing, so the client's retry must run the call again.
                 await to_thread.run_sync(self.idempotency.release, idem_scope, key)
+
+
+def _without_secret(body: bytes) -> bytes:
+    """Secrets are shown once and never stored: a replayed key creation
+    answers with `secret: null`."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(data, dict) and data.get("secret") is not None:
+        data["secret"] = None
+        return json.dumps(data).encode()
+    return body
 
 
 def _assume_json(scope: Scope, headers: dict[str, str]) -> None:

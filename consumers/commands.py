@@ -22,13 +22,14 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import ValidationError
 
 from api.auth import Principal, Role
-from api.commands import CommandEnvelope, CommandService
+from api.commands import CommandEnvelope, CommandService, unauthorized
 from infra.kafka_io import Topics
 
 log = structlog.get_logger(__name__)
 
-# Commands on the topic act with the service principal of the consumer until
-# messages name their actor key (key provenance is part of the keys work).
+# A command that names no actor key acts as the consumer itself: whoever may
+# write to the command topic is trusted like the operator (Kafka ACLs guard
+# it). A command that names a key acts with exactly that key's scope.
 KAFKA_PRINCIPAL = Principal(key_id="kafka-commands", role=Role.OPERATOR)
 
 
@@ -104,7 +105,13 @@ class CommandConsumer:
         structlog.contextvars.bind_contextvars(
             correlation_id=correlation_id, command_id=str(envelope.command_id)
         )
-        answer = self.service.handle(KAFKA_PRINCIPAL, envelope, correlation_id)
+        who = self.service.principal_for(
+            envelope, KAFKA_PRINCIPAL, self.service.ledger.lineage
+        )
+        if who is None:
+            answer = unauthorized(envelope)
+        else:
+            answer = self.service.handle(who, envelope, correlation_id)
         if answer.status == 422 and not answer.body.get("ok"):
             # Malformed payload: answered (the sender is waiting for a result)
             # and dead-lettered with the reason, like any malformed message.

@@ -154,3 +154,15 @@ class RejectLicenseOrder(Command):
 
 class CancelLicenseOrder(Command):
     order_id: UUID
+
+
+class CreateApiKey(Command):
+    name: Name
+    role: Literal[
+        "operator", "partner", "tenant_admin", "service", "auditor", "analyst"
+    ]
+    tenant_id: UUID | None = None
+
+
+class RevokeApiKey(Command):
+    key_id: UUID

@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from api.auth import Principal, principal
+from api.auth import Action, Guard
 from api.commands import CommandEnvelope, CommandService
+from api.policy import guard
+from domain.errors import Forbidden
 
 router = APIRouter(prefix="/v1", tags=["commands"])
 
@@ -26,9 +28,14 @@ def service(request: Request) -> CommandService:
 def run_command(
     envelope: CommandEnvelope,
     request: Request,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     commands: CommandService = Depends(service),
 ) -> JSONResponse:
+    who = access.who
+    if access.action is not Action.PER_COMMAND:
+        raise Forbidden("this route has no authorization rule")
+    if envelope.actor_key_id is not None and str(envelope.actor_key_id) != who.key_id:
+        raise Forbidden("over HTTP a command acts as the calling key")
     answer = commands.handle(who, envelope, request.state.correlation_id)
     body: dict[str, Any] = answer.body
     return JSONResponse(body, status_code=answer.status)

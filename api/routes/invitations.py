@@ -6,8 +6,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from api.auth import Action, Principal, authorize, principal
+from api.auth import Guard
 from api.deps import PAGE_LIMIT, command_context, container, tenant_projection_position
+from api.policy import guard
 from api.schemas import (
     AcceptBody,
     InvitationOut,
@@ -33,24 +34,17 @@ def _out(outcome: Outcome, c: Container) -> InvitationOut:
     return InvitationOut.of(outcome.aggregate, outcome.position, c.ledger.clock())
 
 
-def _authorize_on_invitation(
-    c: Container, who: Principal, invitation_id: UUID, action: Action
-) -> None:
-    """Authorizes against the invitation's tenant (404 when it is unknown)."""
-    authorize(who, action, c.ledger.invitation(invitation_id).tenant_id)
-
-
 @router.post(
     "/tenants/{tenant_id}/invitations", status_code=201, response_model=InvitationOut
 )
 def invite(
     tenant_id: UUID,
     body: InviteBody,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> InvitationOut:
-    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    access.check(tenant_id)
     cmd = InviteMember(tenant_id=tenant_id, **body.model_dump())
     return _out(c.ledger.invite(ctx, cmd), c)
 
@@ -64,10 +58,10 @@ def list_invitations(
     after: UUID | None = None,
     limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
     position: int = Depends(tenant_projection_position),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> InvitationsOut:
-    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    access.check(tenant_id)
     c.ledger.tenant(tenant_id)
     after_key = str(after) if after else None
     with c.db.read() as tx:
@@ -87,11 +81,11 @@ def list_invitations(
 @router.get("/invitations/{invitation_id}", response_model=InvitationOut)
 def get_invitation(
     invitation_id: UUID,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> InvitationOut:
     invitation = c.ledger.invitation(invitation_id)
-    authorize(who, Action.READ_STATE, invitation.tenant_id)
+    access.check(invitation.tenant_id)
     position = c.ledger.position_of(invitation)
     return InvitationOut.of(invitation, position, c.ledger.clock())
 
@@ -100,11 +94,11 @@ def get_invitation(
 def accept(
     invitation_id: UUID,
     body: AcceptBody = Body(default_factory=AcceptBody),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> InvitationOut:
-    _authorize_on_invitation(c, who, invitation_id, Action.ACCEPT_INVITATION)
+    access.check(c.ledger.invitation(invitation_id).tenant_id)
     cmd = AcceptInvitation(invitation_id=invitation_id, **body.model_dump())
     return _out(c.ledger.accept_invitation(ctx, cmd), c)
 
@@ -113,11 +107,11 @@ def accept(
 def resend(
     invitation_id: UUID,
     body: ResendBody = Body(default_factory=ResendBody),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> InvitationOut:
-    _authorize_on_invitation(c, who, invitation_id, Action.MANAGE_TENANT)
+    access.check(c.ledger.invitation(invitation_id).tenant_id)
     cmd = ResendInvitation(invitation_id=invitation_id, **body.model_dump())
     return _out(c.ledger.resend_invitation(ctx, cmd), c)
 
@@ -125,10 +119,10 @@ def resend(
 @router.delete("/invitations/{invitation_id}", response_model=InvitationOut)
 def revoke(
     invitation_id: UUID,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> InvitationOut:
-    _authorize_on_invitation(c, who, invitation_id, Action.MANAGE_TENANT)
+    access.check(c.ledger.invitation(invitation_id).tenant_id)
     cmd = RevokeInvitation(invitation_id=invitation_id)
     return _out(c.ledger.revoke_invitation(ctx, cmd), c)

@@ -6,13 +6,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import Action, Principal, authorize, principal
+from api.auth import Guard
 from api.deps import (
     PAGE_LIMIT,
     command_context,
     container,
     tenant_projection_position,
 )
+from api.policy import guard
 from api.schemas import AddMemberBody, MemberOut, MembersOut, UpdateMemberBody
 from domain.commands import AddMember, RemoveMember, UpdateMember
 from infra.bootstrap import Container
@@ -32,11 +33,11 @@ def _out(outcome: Outcome, c: Container) -> MemberOut:
 def add_member(
     tenant_id: UUID,
     body: AddMemberBody,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> MemberOut:
-    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    access.check(tenant_id)
     cmd = AddMember(tenant_id=tenant_id, **body.model_dump())
     return _out(c.ledger.add_member(ctx, cmd), c)
 
@@ -48,10 +49,10 @@ def list_members(
     after: UUID | None = None,
     limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
     position: int = Depends(tenant_projection_position),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> MembersOut:
-    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    access.check(tenant_id)
     c.ledger.tenant(tenant_id)
     today = c.ledger.clock().date()
     after_key = str(after) if after else None
@@ -71,10 +72,10 @@ def list_members(
 def get_member(
     tenant_id: UUID,
     member_id: UUID,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> MemberOut:
-    authorize(who, Action.READ_STATE, tenant_id)
+    access.check(tenant_id)
     member = c.ledger.member(tenant_id, member_id)
     today = c.ledger.clock().date()
     return MemberOut.of(member, c.ledger.position_of(member), today)
@@ -85,11 +86,11 @@ def update_member(
     tenant_id: UUID,
     member_id: UUID,
     body: UpdateMemberBody,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> MemberOut:
-    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    access.check(tenant_id)
     fields = body.model_dump(exclude_unset=True)
     cmd = UpdateMember(tenant_id=tenant_id, member_id=member_id, **fields)
     return _out(c.ledger.update_member(ctx, cmd), c)
@@ -99,10 +100,10 @@ def update_member(
 def remove_member(
     tenant_id: UUID,
     member_id: UUID,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> MemberOut:
-    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    access.check(tenant_id)
     cmd = RemoveMember(tenant_id=tenant_id, member_id=member_id)
     return _out(c.ledger.remove_member(ctx, cmd), c)

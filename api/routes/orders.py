@@ -6,8 +6,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import Action, Principal, authorize, principal
+from api.auth import Guard
 from api.deps import PAGE_LIMIT, command_context, container, tenant_projection_position
+from api.policy import guard
 from api.schemas import OrderBody, OrderOut, OrdersOut, RejectBody
 from domain.commands import (
     ApproveLicenseOrder,
@@ -27,23 +28,17 @@ def _out(outcome: Outcome) -> OrderOut:
     return OrderOut.of(outcome.aggregate, outcome.position)
 
 
-def _authorize_on_order(
-    c: Container, who: Principal, order_id: UUID, action: Action
-) -> None:
-    authorize(who, action, c.ledger.order(order_id).tenant_id)
-
-
 @router.post(
     "/tenants/{tenant_id}/license-orders", status_code=201, response_model=OrderOut
 )
 def place(
     tenant_id: UUID,
     body: OrderBody,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> OrderOut:
-    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    access.check(tenant_id)
     cmd = PlaceLicenseOrder(tenant_id=tenant_id, **body.model_dump())
     return _out(c.ledger.place_order(ctx, cmd))
 
@@ -57,10 +52,10 @@ def list_orders(
     after: UUID | None = None,
     limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
     position: int = Depends(tenant_projection_position),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> OrdersOut:
-    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    access.check(tenant_id)
     c.ledger.tenant(tenant_id)
     after_key = str(after) if after else None
     with c.db.read() as tx:
@@ -77,22 +72,22 @@ def list_orders(
 @router.get("/license-orders/{order_id}", response_model=OrderOut)
 def get_order(
     order_id: UUID,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> OrderOut:
     order = c.ledger.order(order_id)
-    authorize(who, Action.READ_STATE, order.tenant_id)
+    access.check(order.tenant_id)
     return OrderOut.of(order, c.ledger.position_of(order))
 
 
 @router.post("/license-orders/{order_id}/approve", response_model=OrderOut)
 def approve(
     order_id: UUID,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> OrderOut:
-    _authorize_on_order(c, who, order_id, Action.APPROVE_ORDERS)
+    access.check(c.ledger.order(order_id).tenant_id)
     return _out(c.ledger.approve_order(ctx, ApproveLicenseOrder(order_id=order_id)))
 
 
@@ -100,11 +95,11 @@ def approve(
 def reject(
     order_id: UUID,
     body: RejectBody,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> OrderOut:
-    _authorize_on_order(c, who, order_id, Action.APPROVE_ORDERS)
+    access.check(c.ledger.order(order_id).tenant_id)
     cmd = RejectLicenseOrder(order_id=order_id, reason=body.reason)
     return _out(c.ledger.reject_order(ctx, cmd))
 
@@ -112,9 +107,9 @@ def reject(
 @router.post("/license-orders/{order_id}/cancel", response_model=OrderOut)
 def cancel(
     order_id: UUID,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> OrderOut:
-    _authorize_on_order(c, who, order_id, Action.MANAGE_TENANT)
+    access.check(c.ledger.order(order_id).tenant_id)
     return _out(c.ledger.cancel_order(ctx, CancelLicenseOrder(order_id=order_id)))

@@ -11,8 +11,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from api.auth import Action, Principal, authorize, principal
+from api.auth import Guard
 from api.deps import container, projection_position
+from api.policy import guard
 from api.schemas import ActiveUsersOut, ReportMember
 from domain.errors import NotFound
 from infra.bootstrap import Container
@@ -34,12 +35,12 @@ def active_users(
     include_subtenants: bool = False,
     format: Literal["json", "csv"] = "json",
     position: int = Depends(projection_position),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> ActiveUsersOut | Response:
     """Members judged on `as_of` (default today): active status and no end
     date before that day; future starters count. Removed members are left out."""
-    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    access.check(tenant_id)
     day = as_of or c.ledger.clock().date()
     with c.db.read() as tx:
         tenants = [str(tenant_id)]

@@ -6,8 +6,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.auth import Action, Principal, authorize, principal
+from api.auth import Guard
 from api.deps import command_context, container, tenant_projection_position
+from api.policy import guard
 from api.schemas import AssignmentBody, HoldersOut, PoolOut, SeatLimitBody, UsageOut
 from domain.commands import AssignSeat, ReleaseSeat, SetSeatLimit
 from domain.common import HOLDER_PATTERN, POOL_PATTERN
@@ -32,11 +33,11 @@ def set_limit(
     tenant_id: UUID,
     body: SeatLimitBody,
     pool: str = PoolPath,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> PoolOut:
-    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+    access.check(tenant_id)
     cmd = SetSeatLimit(tenant_id=tenant_id, pool=pool, **body.model_dump())
     return _out(c.ledger.set_seat_limit(ctx, cmd), c)
 
@@ -45,10 +46,10 @@ def set_limit(
 def get_pool(
     tenant_id: UUID,
     pool: str = PoolPath,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> PoolOut:
-    authorize(who, Action.READ_STATE, tenant_id)
+    access.check(tenant_id)
     found = c.ledger.pool(tenant_id, pool)
     return PoolOut.of(found, c.ledger.position_of(found), c.ledger.clock())
 
@@ -58,11 +59,11 @@ def assign(
     tenant_id: UUID,
     body: AssignmentBody,
     pool: str = PoolPath,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> PoolOut:
-    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    access.check(tenant_id)
     cmd = AssignSeat(tenant_id=tenant_id, pool=pool, holder_id=body.holder_id)
     return _out(c.ledger.assign_seat(ctx, cmd), c)
 
@@ -72,11 +73,11 @@ def release(
     tenant_id: UUID,
     pool: str = PoolPath,
     holder_id: str = Path(pattern=HOLDER_PATTERN),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> PoolOut:
-    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    access.check(tenant_id)
     cmd = ReleaseSeat(tenant_id=tenant_id, pool=pool, holder_id=holder_id)
     return _out(c.ledger.release_seat(ctx, cmd), c)
 
@@ -88,10 +89,10 @@ def holders(
     after: str | None = Query(default=None, pattern=HOLDER_PATTERN),
     limit: int = Query(default=100, ge=1, le=1000),
     position: int = Depends(tenant_projection_position),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> HoldersOut:
-    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    access.check(tenant_id)
     with c.db.read() as tx:
         if not any(
             p["pool"] == pool
@@ -113,10 +114,10 @@ def holders(
 def usage_dashboard(
     tenant_id: UUID,
     position: int = Depends(tenant_projection_position),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> UsageOut:
-    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    access.check(tenant_id)
     with c.db.read() as tx:
         pools = usage.pools_of(tx, str(tenant_id), c.ledger.clock())
         if not pools and not tenant_tree.exists(tx, str(tenant_id)):

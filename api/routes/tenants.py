@@ -7,8 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from api.auth import Action, Principal, authorize, principal
+from api.auth import Guard
 from api.deps import command_context, container, projection_position
+from api.policy import guard
 from api.schemas import (
     CreateTenantBody,
     LicenseBody,
@@ -37,24 +38,21 @@ def _out(outcome: Outcome) -> TenantOut:
 @router.post("", status_code=201, response_model=TenantOut)
 def create_tenant(
     body: CreateTenantBody,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> TenantOut:
-    if body.parent_id is None:
-        authorize(who, Action.CREATE_ROOT_TENANT, None)
-    else:
-        authorize(who, Action.CREATE_SUBTENANT, body.parent_id)
+    access.check(body.parent_id)  # None: a root tenant
     return _out(c.ledger.create_tenant(ctx, CreateTenant(**body.model_dump())))
 
 
 @router.get("/{tenant_id}", response_model=TenantOut)
 def get_tenant(
     tenant_id: UUID,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> TenantOut:
-    authorize(who, Action.READ_STATE, tenant_id)
+    access.check(tenant_id)
     tenant = c.ledger.tenant(tenant_id)
     return TenantOut.of(tenant, c.ledger.position_of(tenant))
 
@@ -63,11 +61,11 @@ def get_tenant(
 def update_tenant(
     tenant_id: UUID,
     body: UpdateTenantBody,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> TenantOut:
-    authorize(who, Action.MANAGE_TENANT, tenant_id)
+    access.check(tenant_id)
     fields = body.model_dump(exclude_unset=True)
     return _out(
         c.ledger.update_tenant(ctx, UpdateTenant(tenant_id=tenant_id, **fields))
@@ -79,11 +77,11 @@ def book_license(
     tenant_id: UUID,
     body: LicenseBody,
     response: Response,
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> TenantOut:
-    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+    access.check(tenant_id)
     outcome = c.ledger.book_license(ctx, tenant_id, body.feature)
     if not outcome.changed:
         response.status_code = 200  # already held: nothing recorded
@@ -94,11 +92,11 @@ def book_license(
 def cancel_license(
     tenant_id: UUID,
     feature: str = Path(pattern=FEATURE_PATTERN),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     ctx: CommandContext = Depends(command_context),
     c: Container = Depends(container),
 ) -> TenantOut:
-    authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+    access.check(tenant_id)
     return _out(c.ledger.cancel_license(ctx, tenant_id, feature))
 
 
@@ -109,11 +107,11 @@ def _lifecycle(
 
     def transition(
         tenant_id: UUID,
-        who: Principal = Depends(principal),
+        access: Guard = Depends(guard),
         ctx: CommandContext = Depends(command_context),
         c: Container = Depends(container),
     ) -> TenantOut:
-        authorize(who, Action.MANAGE_CONTRACT, tenant_id)
+        access.check(tenant_id)
         return _out(use_case(c.ledger, ctx, tenant_id))
 
     router.add_api_route(
@@ -134,10 +132,10 @@ _lifecycle("close", Ledger.close_tenant)
 def tree(
     tenant_id: UUID,
     position: int = Depends(projection_position),
-    who: Principal = Depends(principal),
+    access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> TreeOut:
-    authorize(who, Action.READ_PROJECTIONS, tenant_id)
+    access.check(tenant_id)
     now = c.ledger.clock()
     with c.db.read() as tx:
         nodes = tenant_tree.subtree(tx, str(tenant_id))

@@ -143,6 +143,18 @@ class LedgerBase(Application[UUID]):
     def tenant(self, tenant_id: UUID) -> Tenant:
         return self._load(Tenant, tenant_id, "tenant")
 
+    def lineage(self, tenant_id: UUID) -> list[UUID]:
+        """The tenant and its ancestors, nearest first; [] when unknown."""
+        chain: list[UUID] = []
+        current: UUID | None = tenant_id
+        while current is not None and current not in chain:
+            tenant = self._find(Tenant, current)
+            if tenant is None:
+                return chain if chain else []
+            chain.append(current)
+            current = tenant.parent_id
+        return chain
+
     def check_not_applied(self, command_id: UUID) -> None:
         receipt = self._find(CommandReceipt, receipt_id(command_id))
         if receipt is not None:
