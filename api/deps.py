@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 from fastapi import Query, Request
 
@@ -67,3 +68,14 @@ async def _wait(
                 min_position=min_position,
             )
         await asyncio.sleep(0.005)
+
+
+def instant_param(
+    at: datetime | None = Query(
+        default=None,
+        description="an ISO 8601 instant: the state as it was then, from the events",
+    ),
+) -> datetime | None:
+    if at is None:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -7,12 +7,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 import time
 import uuid
-from typing import Any
 
+import psycopg
+import psycopg_pool
 import structlog
 from anyio import to_thread
+from eventsourcing.persistence import PersistenceError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Authenticator
@@ -21,6 +24,12 @@ from infra.idempotency import IdempotencyStore, KeyInFlight, KeyReused, StoredRe
 from infra.metrics import Metrics
 
 MAX_BODY = 1024 * 1024
+UNAVAILABLE = (
+    PersistenceError,
+    psycopg.OperationalError,
+    psycopg_pool.PoolTimeout,
+    sqlite3.OperationalError,
+)
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 _TENANT_IN_PATH = re.compile(r"^/v1/tenants/([0-9a-fA-F-]{36})")
 log = structlog.get_logger(__name__)
@@ -29,7 +38,7 @@ log = structlog.get_logger(__name__)
 def fingerprint(method: str, path: str, body: bytes) -> str:
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
-    except ValueError:
+    except (ValueError, RecursionError):
         canonical = body.decode("latin-1")
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
@@ -64,9 +73,13 @@ class RequestMiddleware:
         send = _with_header(send, b"x-correlation-id", correlation_id.encode())
         send = self._measured(scope, send)
         if scope["path"].startswith("/v1"):
-            principal = await to_thread.run_sync(
-                self.auth.authenticate, headers.get("authorization")
-            )
+            try:
+                principal = await to_thread.run_sync(
+                    self.auth.authenticate, headers.get("authorization")
+                )
+            except UNAVAILABLE:
+                await _unavailable(scope, receive, send)
+                return
             if principal is None:
                 await problem(
                     401,
@@ -147,35 +160,64 @@ class RequestMiddleware:
                 headers={"Retry-After": "1"},
             )(scope, receive, send)
             return
+        except UNAVAILABLE:
+            await _unavailable(scope, receive, send)
+            return
         if stored is not None:
             await _send_stored(send, stored)
             return
-        captured: dict[str, Any] = {"status": 500, "body": b"", "type": ""}
+        # The response is held back until it is stored: a repeat sent the
+        # moment the client has it must find it, not a claim "still running".
+        messages: list[Message] = []
 
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                for k, v in message.get("headers", []):
-                    if k.lower() == b"content-type":
-                        captured["type"] = v.decode("latin-1")
-            elif message["type"] == "http.response.body":
-                captured["body"] += message.get("body", b"")
-            await send(message)
+        async def hold(message: Message) -> None:
+            messages.append(message)
 
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, receive, hold)
         finally:
-            status = captured["status"]
-            if status < 500 and status != 401:
-                body = _without_secret(captured["body"])
-                response = StoredResponse(status, body, captured["type"])
-                await to_thread.run_sync(
-                    self.idempotency.complete, idem_scope, key, response
-                )
-            else:
-                # Nothing to replay: a fault or an unavailable store recorded
-                # nothing, so the client's retry must run the call again.
-                await to_thread.run_sync(self.idempotency.release, idem_scope, key)
+            status, content_type, content = _response_of(messages)
+            try:
+                if status < 500 and status != 401:
+                    response = StoredResponse(
+                        status, _without_secret(content), content_type
+                    )
+                    await to_thread.run_sync(
+                        self.idempotency.complete, idem_scope, key, response
+                    )
+                else:
+                    # Nothing to replay: a fault or an unavailable store
+                    # recorded nothing, so a retry must run the call again.
+                    await to_thread.run_sync(self.idempotency.release, idem_scope, key)
+            except UNAVAILABLE:
+                # The call's effects stand; its key stays claimed and is taken
+                # over once stale, so a retry then runs into the effects'
+                # own checks (already_assigned, ...) rather than a duplicate.
+                log.warning("idempotency record not written", key=key)
+        for message in messages:
+            await send(message)
+
+
+def _response_of(messages: list[Message]) -> tuple[int, str, bytes]:
+    status, content_type, content = 500, "", b""
+    for message in messages:
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for k, v in message.get("headers", []):
+                if k.lower() == b"content-type":
+                    content_type = v.decode("latin-1")
+        elif message["type"] == "http.response.body":
+            content += message.get("body", b"")
+    return status, content_type, content
+
+
+async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
+    await problem(
+        503,
+        "unavailable",
+        "the database is unreachable; try again shortly",
+        headers={"Retry-After": "2"},
+    )(scope, receive, send)
 
 
 def _without_secret(body: bytes) -> bytes:

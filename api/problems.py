@@ -102,6 +102,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # The framework could not parse the body (not UTF-8, not JSON):
+            # for the contract that is a malformed body like any other.
+            errors = [{"field": "body", "in": "body", "message": str(exc.detail)}]
+            return problem(422, "validation_error", str(exc.detail), errors=errors)
         code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
         return problem(
             exc.status_code,

@@ -19,15 +19,26 @@ FEATURE_PATTERN = POOL_PATTERN
 HOLDER_PATTERN = r"^[A-Za-z0-9._:@-]{1,200}$"
 MAX_LIMIT = 1_000_000_000
 
+def _printable(text: str) -> str:
+    """No control characters (a NUL cannot even be stored in PostgreSQL)."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ValueError("control characters are not allowed")
+    return text
+
+
+Printable = AfterValidator(_printable)
+
 PoolSlug = Annotated[str, StringConstraints(pattern=POOL_PATTERN)]
 FeatureSlug = Annotated[str, StringConstraints(pattern=FEATURE_PATTERN)]
 HolderId = Annotated[str, StringConstraints(pattern=HOLDER_PATTERN)]
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Printable,
 ]
 SeatLimit = Annotated[int, Field(ge=0, le=MAX_LIMIT, strict=True)]
 Threshold = Annotated[float, Field(gt=0, lt=1)]
-LogoUrl = Annotated[str, StringConstraints(max_length=2000)]
+LogoUrl = Annotated[str, StringConstraints(max_length=2000), Printable]
 Charset = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")
 ]
@@ -35,7 +46,9 @@ Charset = Annotated[
 ROLE_PATTERN = POOL_PATTERN
 RoleSlug = Annotated[str, StringConstraints(pattern=ROLE_PATTERN)]
 Note = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    Printable,
 ]
 # Syntax only (email-validator's rules, no DNS lookups); compared lower-cased.
 Email = Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -11,11 +12,14 @@ from api.deps import (
     PAGE_LIMIT,
     command_context,
     container,
+    instant_param,
     tenant_projection_position,
 )
 from api.policy import guard
 from api.schemas import AddMemberBody, MemberOut, MembersOut, UpdateMemberBody
 from domain.commands import AddMember, RemoveMember, UpdateMember
+from domain.errors import NotFound
+from domain.member import Member
 from infra.bootstrap import Container
 from infra.events import CommandContext
 from infra.ledger import Outcome
@@ -72,12 +76,19 @@ def list_members(
 def get_member(
     tenant_id: UUID,
     member_id: UUID,
+    at: datetime | None = Depends(instant_param),
     access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> MemberOut:
     access.check(tenant_id)
-    member = c.ledger.member(tenant_id, member_id)
-    today = c.ledger.clock().date()
+    if at is None:
+        member = c.ledger.member(tenant_id, member_id)
+        today = c.ledger.clock().date()
+    else:
+        member = c.ledger.at(Member, member_id, at, "member")
+        if member.tenant_id != tenant_id:
+            raise NotFound("member not found")
+        today = at.date()
     return MemberOut.of(member, c.ledger.position_of(member), today)
 
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import Guard
-from api.deps import command_context, container, tenant_projection_position
+from api.deps import (
+    command_context,
+    container,
+    instant_param,
+    tenant_projection_position,
+)
 from api.policy import guard
 from api.schemas import AssignmentBody, HoldersOut, PoolOut, SeatLimitBody, UsageOut
 from domain.commands import AssignSeat, ReleaseSeat, SetSeatLimit
 from domain.common import HOLDER_PATTERN, POOL_PATTERN
 from domain.errors import NotFound
+from domain.seat_pool import SeatPool, pool_id
+from domain.tenant import Tenant
 from infra.bootstrap import Container
 from infra.events import CommandContext
 from infra.ledger import Outcome
@@ -45,13 +53,20 @@ def set_limit(
 @router.get("/seats/{pool}", response_model=PoolOut)
 def get_pool(
     tenant_id: UUID,
+    at: datetime | None = Depends(instant_param),
     pool: str = PoolPath,
     access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> PoolOut:
     access.check(tenant_id)
-    found = c.ledger.pool(tenant_id, pool)
-    return PoolOut.of(found, c.ledger.position_of(found), c.ledger.clock())
+    if at is None:
+        found = c.ledger.pool(tenant_id, pool)
+        return PoolOut.of(found, c.ledger.position_of(found), c.ledger.clock())
+    c.ledger.at(Tenant, tenant_id, at, "tenant")
+    found = c.ledger.at(SeatPool, pool_id(tenant_id, pool), at, f"seat pool {pool!r}")
+    if not found.contracted:
+        raise NotFound(f"seat pool {pool!r} not found at {at.isoformat()}")
+    return PoolOut.of(found, c.ledger.position_of(found), at)
 
 
 @router.post("/seats/{pool}/assignments", status_code=201, response_model=PoolOut)

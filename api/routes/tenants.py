@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
 
 from api.auth import Guard
-from api.deps import command_context, container, projection_position
+from api.deps import command_context, container, instant_param, projection_position
 from api.policy import guard
 from api.schemas import (
     CreateTenantBody,
@@ -22,6 +23,7 @@ from api.schemas import (
 from domain.commands import CreateTenant, UpdateTenant
 from domain.common import FEATURE_PATTERN
 from domain.errors import NotFound
+from domain.tenant import Tenant
 from infra.bootstrap import Container
 from infra.events import CommandContext
 from infra.ledger import Ledger, Outcome
@@ -49,11 +51,15 @@ def create_tenant(
 @router.get("/{tenant_id}", response_model=TenantOut)
 def get_tenant(
     tenant_id: UUID,
+    at: datetime | None = Depends(instant_param),
     access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> TenantOut:
     access.check(tenant_id)
-    tenant = c.ledger.tenant(tenant_id)
+    if at is None:
+        tenant = c.ledger.tenant(tenant_id)
+    else:
+        tenant = c.ledger.at(Tenant, tenant_id, at, "tenant")
     return TenantOut.of(tenant, c.ledger.position_of(tenant))
 
 

@@ -140,6 +140,18 @@ class LedgerBase(Application[UUID]):
             return None
         return aggregate if isinstance(aggregate, cls) else None
 
+    def at(self, cls: type[A], aggregate_id: UUID, moment: datetime, what: str) -> A:
+        """The aggregate as it was at `moment`, rebuilt from its events (no
+        snapshot: an auditor's read must not depend on one)."""
+        aggregate: Any = None
+        for domain_event in self.events.get(aggregate_id):
+            if getattr(domain_event, "timestamp", moment) > moment:
+                break
+            aggregate = domain_event.mutate(aggregate)  # type: ignore[attr-defined]
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{what} not found at {moment.isoformat()}")
+        return aggregate
+
     def tenant(self, tenant_id: UUID) -> Tenant:
         return self._load(Tenant, tenant_id, "tenant")
 

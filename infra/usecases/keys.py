@@ -21,7 +21,7 @@ def digest(secret: str) -> str:
 def key_id_of(secret: str) -> UUID | None:
     """Secrets read `sl_<key id hex>_<random>`: the id finds the key without
     scanning, the random part proves possession."""
-    parts = secret.split("_")
+    parts = secret.split("_", 2)  # the random part may hold "_" too
     if len(parts) != 3 or parts[0] != PREFIX or len(parts[1]) != 32:
         return None
     try:

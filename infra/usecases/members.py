@@ -128,6 +128,9 @@ class MemberCases(SeatCases):
     @retrying
     def update_member(self, ctx: CommandContext, cmd: UpdateMember) -> Outcome:
         now = self.clock()
+        # Dates given together are checked before anything is loaded: the
+        # shape of a request (422) comes before its target (404).
+        check_dates(_iso(cmd.start_date), _iso(cmd.end_date))
         tenant = self.tenant(cmd.tenant_id)
         member = self.member(tenant.id, cmd.member_id)
         fields = cmd.model_fields_set

@@ -10,6 +10,8 @@ from domain.commands import (
     PlaceLicenseOrder,
     RejectLicenseOrder,
 )
+from domain.common import MAX_LIMIT
+from domain.errors import ValidationFailed
 from domain.license_order import LicenseOrder
 from domain.seat_pool import SeatPool, pool_id
 from infra.events import CommandContext
@@ -45,6 +47,10 @@ class OrderCases(SeatCases):
         tenant.check_open()
         pool = self._find(SeatPool, pool_id(tenant.id, order.pool))
         current = pool.limit if pool is not None and pool.limit is not None else 0
+        if current + order.quantity > MAX_LIMIT:
+            raise ValidationFailed(
+                f"the limit would exceed {MAX_LIMIT}", field="quantity"
+            )
         touched = self.plan_limit(tenant, order.pool, current + order.quantity, None)
         order.fulfil()
         return self._outcome(ctx, order, *touched, tenant)

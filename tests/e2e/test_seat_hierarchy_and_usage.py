@@ -1,0 +1,179 @@
+"""Seat pools of sub-tenants drawing from their parent, and the usage
+dashboard (a projection) with min_position / projection_behind."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import BACKENDS, settings_for
+from tests.e2e.conftest import Server, start_server
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def srv(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    pg = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    workdir = tmp_path_factory.mktemp(f"hierarchy-{request.param}")
+    s = settings_for(request.param, workdir, pg)
+    env = {"SEATLEDGER_DATA_DIR": str(s.data_dir), "SEATLEDGER_LOG_JSON": "true"}
+    if s.database_url:
+        env["SEATLEDGER_DATABASE_URL"] = s.database_url
+        env["SEATLEDGER_POSTGRES_SCHEMA"] = s.postgres_schema
+    server = start_server(env, workdir)
+    yield server
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="module")
+def c(srv: Server) -> Iterator[httpx.Client]:
+    with srv.client() as client:
+        yield client
+
+
+def problem(r: httpx.Response, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    body = r.json()
+    assert body["code"] == code and body["status"] == status, body
+    assert body["type"] and body["title"] and body["detail"]
+    return dict(body)
+
+
+def uniq(prefix: str = "Acme") -> str:
+    return f"{prefix} {uuid.uuid4().hex[:10]}"
+
+
+def tenant(c: httpx.Client, **body: object) -> dict:
+    r = c.post("/v1/tenants", json={"name": uniq(), **body})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def multi(c: httpx.Client, **body: object) -> dict:
+    t = tenant(c, **body)
+    r = c.post(
+        f"/v1/tenants/{t['tenant_id']}/licenses", json={"feature": "multi_tenant"}
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def head(c: httpx.Client) -> int:
+    return int(c.get("/readyz").json()["store_position"])
+
+
+def pool_path(tid: str, pool: str = "jobs") -> str:
+    return f"/v1/tenants/{tid}/seats/{pool}"
+
+
+def open_pool(c: httpx.Client, tid: str, limit: int, **extra: object) -> dict:
+    r = c.put(pool_path(tid), json={"limit": limit, **extra})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def assign(c: httpx.Client, tid: str, *holders: str) -> dict:
+    pool: dict = {}
+    for h in holders:
+        r = c.post(f"{pool_path(tid)}/assignments", json={"holder_id": h})
+        assert r.status_code == 201, r.text
+        pool = r.json()
+    return pool
+
+
+def test_a_child_pool_draws_from_the_parent_pool(c: httpx.Client) -> None:
+    parent = multi(c)["tenant_id"]
+    child = tenant(c, parent_id=parent)["tenant_id"]
+    open_pool(c, parent, 10)
+    assign(c, parent, "p1")
+    drawn = open_pool(c, child, 4)
+    assert (drawn["limit"], drawn["available"]) == (4, 4)
+    up = c.get(pool_path(parent)).json()
+    assert (up["allocated"], up["used"], up["available"]) == (4, 1, 5)
+    assert up["utilization"] == 0.5
+    problem(c.put(pool_path(child), json={"limit": 10}), 409, "quota_exhausted")
+    problem(c.put(pool_path(parent), json={"limit": 4}), 409, "limit_below_usage")
+    assert open_pool(c, child, 9)["available"] == 9
+    full = c.get(pool_path(parent)).json()
+    assert (full["allocated"], full["available"], full["level"]) == (9, 0, "full")
+    assign(c, child, "c1")
+    assert c.get(pool_path(parent)).json()["used"] == 1  # only its own holder
+    assert open_pool(c, child, 1)["limit"] == 1
+    back = c.get(pool_path(parent)).json()
+    assert (back["allocated"], back["available"]) == (1, 8)
+
+
+def test_a_child_pool_needs_the_parent_multi_tenant_license(c: httpx.Client) -> None:
+    parent = multi(c)["tenant_id"]
+    child = tenant(c, parent_id=parent)["tenant_id"]
+    open_pool(c, parent, 10)
+    assert c.delete(f"/v1/tenants/{parent}/licenses/multi_tenant").status_code == 200
+    problem(c.put(pool_path(child), json={"limit": 2}), 409, "license_required")
+    assert c.get(pool_path(parent)).json()["allocated"] == 0
+
+
+def test_a_child_pool_opened_before_the_parent_pool_draws_nothing(
+    c: httpx.Client,
+) -> None:
+    parent = multi(c)["tenant_id"]
+    child = tenant(c, parent_id=parent)["tenant_id"]
+    open_pool(c, child, 50)
+    open_pool(c, parent, 5)
+    assert open_pool(c, child, 60)["limit"] == 60
+    assert c.get(pool_path(parent)).json()["allocated"] == 0
+
+
+def test_usage_dashboard_shows_every_pool_once_projected(c: httpx.Client) -> None:
+    parent = multi(c)["tenant_id"]
+    child = tenant(c, parent_id=parent)["tenant_id"]
+    open_pool(c, parent, 10)
+    c.put(pool_path(parent, "members"), json={"limit": 3}).raise_for_status()
+    assign(c, parent, "a", "b")
+    last = open_pool(c, child, 3)["position"]
+    r = c.get(
+        f"/v1/tenants/{parent}/usage", params={"min_position": last, "wait_ms": 5000}
+    )
+    assert r.status_code == 200, r.text
+    usage = r.json()
+    assert usage["tenant_id"] == parent and usage["position"] >= last
+    assert [p["pool"] for p in usage["pools"]] == ["jobs", "members"]
+    jobs, members = usage["pools"]
+    assert c.get(pool_path(parent)).json() | {"position": 0} == jobs | {"position": 0}
+    assert (jobs["used"], jobs["allocated"], jobs["available"]) == (2, 3, 5)
+    assert (jobs["utilization"], jobs["level"], jobs["holders_count"]) == (0.5, "ok", 2)
+    assert (members["limit"], members["used"], members["level"]) == (3, 0, "ok")
+    empty = tenant(c)
+    r = c.get(
+        f"/v1/tenants/{empty['tenant_id']}/usage",
+        params={"min_position": empty["position"], "wait_ms": 5000},
+    )
+    assert r.status_code == 200 and r.json()["pools"] == []
+
+
+def test_a_projection_far_behind_min_position_is_projection_behind(
+    c: httpx.Client,
+) -> None:
+    tid = tenant(c)["tenant_id"]
+    target = head(c) + 1_000_000
+    for path in ("/usage", "/tree", "/seats/jobs/assignments"):
+        started = time.monotonic()
+        r = c.get(
+            f"/v1/tenants/{tid}{path}",
+            params={"min_position": target, "wait_ms": 200},
+        )
+        assert time.monotonic() - started < 5
+        body = problem(r, 409, "projection_behind")
+        assert isinstance(body["position"], int) and body["position"] < target

@@ -1,0 +1,131 @@
+"""Tenant lifecycle over HTTP: handover, suspend, close, and what a closed
+tenant refuses."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import BACKENDS, settings_for
+from tests.e2e.conftest import Server, start_server
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def srv(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    pg = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    workdir = tmp_path_factory.mktemp(f"lifecycle-{request.param}")
+    s = settings_for(request.param, workdir, pg)
+    env = {"SEATLEDGER_DATA_DIR": str(s.data_dir), "SEATLEDGER_LOG_JSON": "true"}
+    if s.database_url:
+        env["SEATLEDGER_DATABASE_URL"] = s.database_url
+        env["SEATLEDGER_POSTGRES_SCHEMA"] = s.postgres_schema
+    server = start_server(env, workdir)
+    yield server
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="module")
+def c(srv: Server) -> Iterator[httpx.Client]:
+    with srv.client() as client:
+        yield client
+
+
+def problem(r: httpx.Response, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    body = r.json()
+    assert body["code"] == code and body["status"] == status, body
+    assert body["type"] and body["title"] and body["detail"]
+    return dict(body)
+
+
+def uniq(prefix: str = "Acme") -> str:
+    return f"{prefix} {uuid.uuid4().hex[:10]}"
+
+
+def tenant(c: httpx.Client, **body: object) -> dict:
+    r = c.post("/v1/tenants", json={"name": uniq(), **body})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def multi(c: httpx.Client, **body: object) -> dict:
+    t = tenant(c, **body)
+    r = c.post(
+        f"/v1/tenants/{t['tenant_id']}/licenses", json={"feature": "multi_tenant"}
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def test_handover_of_a_tenant_without_admins_is_admin_required(
+    c: httpx.Client,
+) -> None:
+    tid = tenant(c)["tenant_id"]
+    problem(c.post(f"/v1/tenants/{tid}/handover"), 409, "admin_required")
+    assert c.get(f"/v1/tenants/{tid}").json()["status"] == "provisioning"
+
+
+def test_suspend_then_close_and_suspending_twice_is_invalid_state(
+    c: httpx.Client,
+) -> None:
+    tid = tenant(c)["tenant_id"]
+    suspended = c.post(f"/v1/tenants/{tid}/suspend")
+    assert suspended.status_code == 200
+    assert suspended.json()["status"] == "suspended"
+    problem(c.post(f"/v1/tenants/{tid}/suspend"), 409, "invalid_state")
+    problem(c.post(f"/v1/tenants/{tid}/handover"), 409, "invalid_state")
+    closed = c.post(f"/v1/tenants/{tid}/close")
+    assert closed.status_code == 200
+    assert closed.json()["status"] == "closed"
+    assert closed.json()["position"] > suspended.json()["position"]
+
+
+CLOSED_CHANGES = [
+    ("PATCH", "", {"name": "Another name"}),
+    ("PATCH", "", {"logo_url": "https://cdn.example/x.png"}),
+    ("PATCH", "", {"edition": "ENTERPRISE"}),
+    ("POST", "/licenses", {"feature": "expenses"}),
+    ("DELETE", "/licenses/multi_tenant", None),
+    ("POST", "/suspend", None),
+    ("POST", "/close", None),
+    ("POST", "/handover", None),
+    ("PUT", "/seats/jobs", {"limit": 3}),
+]
+
+
+@pytest.mark.parametrize(("method", "suffix", "body"), CLOSED_CHANGES)
+def test_changes_to_a_closed_tenant_are_invalid_state(
+    c: httpx.Client, method: str, suffix: str, body: dict | None
+) -> None:
+    tid = multi(c)["tenant_id"]
+    assert c.post(f"/v1/tenants/{tid}/close").status_code == 200
+    r = c.request(method, f"/v1/tenants/{tid}{suffix}", json=body)
+    problem(r, 409, "invalid_state")
+    child = c.post("/v1/tenants", json={"name": uniq(), "parent_id": tid})
+    problem(child, 409, "invalid_state")
+    assert c.get(f"/v1/tenants/{tid}").json()["status"] == "closed"
+
+
+def test_assigning_a_seat_in_a_closed_tenant_is_invalid_state(
+    c: httpx.Client,
+) -> None:
+    tid = tenant(c)["tenant_id"]
+    path = f"/v1/tenants/{tid}/seats/jobs/assignments"
+    assert c.put(f"/v1/tenants/{tid}/seats/jobs", json={"limit": 3}).is_success
+    assert c.post(path, json={"holder_id": "h1"}).status_code == 201
+    assert c.post(f"/v1/tenants/{tid}/close").status_code == 200
+    problem(c.post(path, json={"holder_id": "h2"}), 409, "invalid_state")
+    assert c.get(f"/v1/tenants/{tid}/seats/jobs").json()["used"] == 1
