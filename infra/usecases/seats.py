@@ -8,8 +8,8 @@ from eventsourcing.domain import Aggregate
 
 from domain.commands import AssignSeat, ReleaseSeat, SetSeatLimit
 from domain.common import MULTI_TENANT
-from domain.errors import LicenseRequired, NotFound
-from domain.seat_pool import SeatPool, pool_id
+from domain.errors import InvalidState, LicenseRequired, NotFound
+from domain.seat_pool import MEMBERS, SeatPool, pool_id
 from domain.tenant import Tenant
 from infra.events import CommandContext
 from infra.usecases.base import LedgerBase, Outcome, retrying
@@ -89,11 +89,22 @@ class SeatCases(LedgerBase):
     def assign_seat(self, ctx: CommandContext, cmd: AssignSeat) -> Outcome:
         self.tenant(cmd.tenant_id).check_open()
         pool = self.pool(cmd.tenant_id, cmd.pool)
+        check_not_members(cmd.pool)
         pool.assign(cmd.holder_id, self.clock())
         return self._outcome(ctx, pool)
 
     @retrying
     def release_seat(self, ctx: CommandContext, cmd: ReleaseSeat) -> Outcome:
         pool = self.pool(cmd.tenant_id, cmd.pool)
+        check_not_members(cmd.pool)
         pool.release(cmd.holder_id, self.clock())
         return self._outcome(ctx, pool)
+
+
+def check_not_members(pool: str) -> None:
+    if pool == MEMBERS:
+        raise InvalidState(
+            "the members pool's seats follow members and invitations; add, "
+            "invite, deactivate or remove members instead",
+            pool=pool,
+        )

@@ -246,15 +246,6 @@ def test_a_members_pool_opened_later_counts_members_and_invitations(c) -> None:
     assert pick(members, "used", "reserved", "available") == (2, 1, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the members pool takes seats by hand: DELETE .../seats/members/"
-    "assignments/{member_id} frees an active member's seat (200), so a second "
-    "member joins a pool of 1 (2 active users, limit 1), and POST .../seats/"
-    "members/assignments {holder_id: 'ghost'} seats a non-member (201); "
-    "assign_seat/release_seat (infra/usecases/seats.py) treat `members` like "
-    "any other pool, against API.md (its seats follow members and invitations)",
-)
 def test_the_members_pool_follows_the_members_only(c) -> None:
     tid = tenant(c, members=1)
     seats = f"/v1/tenants/{tid}/seats/members/assignments"
