@@ -4,7 +4,6 @@ Idempotency-Key replay."""
 from __future__ import annotations
 
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -161,12 +160,6 @@ def test_every_write_answers_an_increasing_position(c: httpx.Client) -> None:
     assert positions[-1] == head(c)
 
 
-def settle() -> None:
-    """The stored response is committed just after the response went out; a
-    repeat sent at once may find it still in flight (see the xfail below)."""
-    time.sleep(0.2)
-
-
 def test_an_idempotent_repeat_returns_the_first_response_and_records_nothing(
     c: httpx.Client,
 ) -> None:
@@ -175,7 +168,6 @@ def test_an_idempotent_repeat_returns_the_first_response_and_records_nothing(
     first = c.post("/v1/tenants", json=body, headers=key)
     assert first.status_code == 201
     before = head(c)
-    settle()
     reordered = {"edition": "PROFESSIONAL", "name": body["name"]}  # same canonically
     again = c.post("/v1/tenants", json=reordered, headers=key)
     assert again.status_code == 201
@@ -189,7 +181,6 @@ def test_an_idempotent_repeat_returns_the_first_response_and_records_nothing(
     taken = c.post(path, json={"holder_id": "h1"}, headers=seat_key)
     assert taken.status_code == 201
     mid = head(c)
-    settle()
     assert c.post(path, json={"holder_id": "h1"}, headers=seat_key).json() == (
         taken.json()
     )
@@ -204,7 +195,6 @@ def test_an_idempotent_repeat_of_a_refusal_repeats_the_refusal(
     key = {"Idempotency-Key": f"handover-{uuid.uuid4()}"}
     first = c.post(f"/v1/tenants/{tid}/handover", headers=key)
     problem(first, 409, "admin_required")
-    settle()
     again = c.post(f"/v1/tenants/{tid}/handover", headers=key)
     assert (again.status_code, again.json()) == (409, first.json())
     assert again.headers["content-type"].startswith(PROBLEM)
@@ -217,7 +207,6 @@ def test_an_idempotency_key_reused_for_another_request_is_refused(
     name = uniq()
     assert c.post("/v1/tenants", json={"name": name}, headers=key).status_code == 201
     before = head(c)
-    settle()
     other_body = c.post("/v1/tenants", json={"name": uniq()}, headers=key)
     problem(other_body, 422, "idempotency_key_reused")
     tid = c.post("/v1/tenants", json={"name": name}, headers=key).json()["tenant_id"]
@@ -227,7 +216,7 @@ def test_an_idempotency_key_reused_for_another_request_is_refused(
 
 
 def test_a_repeat_sent_right_after_the_response_returns_the_first_response(
-    srv: Server, c: httpx.Client, request: pytest.FixtureRequest
+    srv: Server, c: httpx.Client
 ) -> None:
     with srv.client() as other:
         for _ in range(150):
