@@ -87,8 +87,9 @@ class Principal:
             return False
         if self.role is Role.OPERATOR:
             return True
-        if self.tenant_id is None:  # an unscoped auditor or analyst
-            return action in READS
+        if self.tenant_id is None:
+            # Only auditors and analysts may be unscoped: they read everything.
+            return action in READS and self.role in (Role.AUDITOR, Role.ANALYST)
         if target is None:  # a root tenant, an unscoped key
             return False
         chain = self.lineage(target)

@@ -290,6 +290,11 @@ class CommandService:
     def handle(
         self, who: Principal, envelope: CommandEnvelope, correlation_id: str
     ) -> Answer:
+        refused = self._refusal(who, envelope)
+        if refused is not None:
+            # Checked before the record: a stored answer is only for a caller
+            # who may make the command (idempotency is no way around scope).
+            return refused
         fp = fingerprint(envelope)
         found = self.log.lookup(envelope.command_id)
         if found is not None:
@@ -305,6 +310,21 @@ class CommandService:
         answer = execute(self.ledger, who, envelope, correlation_id)
         self.log.record(envelope.command_id, fp, answer.status, answer.body)
         return answer
+
+    def _refusal(self, who: Principal, envelope: CommandEnvelope) -> Answer | None:
+        if envelope.type not in CATALOGUE:
+            return None  # answered (and recorded) as a validation error
+        try:
+            spec, cmd = parse(envelope)
+        except ValidationError:
+            return None
+        try:
+            authorize(who, spec.action, _tenant_target(self.ledger, cmd))
+        except DomainError as exc:
+            status = status_for(exc.code)
+            body = problem_body(status, exc.code, exc.detail, **exc.extra)
+            return _failed({"command_id": str(envelope.command_id)}, status, body)
+        return None
 
 
 def unauthorized(envelope: CommandEnvelope) -> Answer:

@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from api.auth import Guard, Role
 from api.deps import command_context, container
@@ -26,6 +26,13 @@ class CreateKeyBody(Body):
     name: Name
     role: Role
     tenant_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _scoped(self) -> CreateKeyBody:
+        unscoped = {Role.OPERATOR, Role.AUDITOR, Role.ANALYST}
+        if self.tenant_id is None and self.role not in unscoped:
+            raise ValueError(f"a {self.role.value} key needs a tenant_id")
+        return self
 
 
 class KeyOut(BaseModel):

@@ -65,19 +65,14 @@ class Store:
 
 
 @pytest.fixture
-def srv(
-    backend: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
-) -> tuple[Server, Store]:
+def srv(backend: str, request: pytest.FixtureRequest) -> tuple[Server, Store]:
     # The server fixture passes os.environ on: the most talkative log level.
-    monkeypatch.setenv("SEATLEDGER_LOG_LEVEL", "DEBUG")
+    request.getfixturevalue("monkeypatch").setenv("SEATLEDGER_LOG_LEVEL", "DEBUG")
     server: Server = request.getfixturevalue("server")
-    if backend == "sqlite":
-        return server, Store(path=tmp_path / "data" / "seatledger.sqlite")
     environ = Path(f"/proc/{server.process.pid}/environ").read_bytes().split(b"\0")
     env = dict(e.decode().split("=", 1) for e in environ if b"=" in e)
+    if backend == "sqlite":
+        return server, Store(Path(env["SEATLEDGER_DATA_DIR"]) / "seatledger.sqlite")
     pg = request.getfixturevalue("pg_url")
     return server, Store(pg_url=pg, schema=env["SEATLEDGER_POSTGRES_SCHEMA"])
 
@@ -247,6 +242,7 @@ def test_secrets_appear_only_in_their_creation_response(srv) -> None:
     haystacks = {name: blob(rows) for name, rows in tables.items()}
     assert keys[1]["key_id"].encode() in haystacks[store.events_table]  # can find
     haystacks["server.log"] = server.log.read_bytes()
+    assert b"debug" in haystacks["server.log"]  # the most talkative level
     if store.path is not None:  # the raw files too: free pages, the WAL
         haystacks |= {f.name: f.read_bytes() for f in store.path.parent.iterdir()}
     issued = [
@@ -286,3 +282,17 @@ def test_who_may_issue_which_key(srv) -> None:
         problem(post_key(p, "partner", UNKNOWN), 403, "forbidden")
         problem(post_key(p, "operator", a), 403, "forbidden")
         assert post_key(p, "tenant_admin", a).status_code == 201
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_tenant_bound_role_needs_a_tenant(srv) -> None:
+    server, _ = srv
+    with server.client() as op:
+        t = tenant(op)
+        for role in ("partner", "tenant_admin", "service"):
+            r = post_key(op, role, None)
+            if r.status_code != 201:
+                problem(r, 422, "validation_error")
+                continue
+            with server.client(r.json()["secret"]) as k:  # then it may read nothing
+                assert k.get(f"/v1/tenants/{t}").status_code == 404, role
