@@ -19,6 +19,7 @@ FEATURE_PATTERN = POOL_PATTERN
 HOLDER_PATTERN = r"^[A-Za-z0-9._:@-]{1,200}$"
 MAX_LIMIT = 1_000_000_000
 
+
 def _printable(text: str) -> str:
     """No control characters (a NUL cannot even be stored in PostgreSQL)."""
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
