@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import openapi, problems
 from api.auth import Authenticator
 from api.commands import CommandService
 from api.middleware import RequestMiddleware
@@ -44,6 +44,7 @@ def create_app(c: Container) -> FastAPI:
     app.state.container = c
     app.state.commands = CommandService(c.ledger, c.command_log)
     problems.install(app)
+    openapi.install(app)
     app.include_router(ops.router)
     app.include_router(tenants.router)
     app.include_router(seats.router)

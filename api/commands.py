@@ -20,7 +20,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.auth import Action, Principal, Role, authorize
-from api.problems import status_for
+from api.problems import problem_document, status_for
 from api.schemas import (
     InvitationOut,
     MemberOut,
@@ -145,17 +145,6 @@ class Answer:
     body: dict[str, Any]
 
 
-def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": f"https://seatledger.dev/problems/{code}",
-        "title": "Error",
-        "status": status,
-        "detail": detail,
-        "code": code,
-        **extra,
-    }
-
-
 def present(outcome: Outcome, now: datetime) -> dict[str, Any]:
     aggregate = outcome.aggregate
     if isinstance(aggregate, Tenant):
@@ -205,7 +194,7 @@ def execute(
         return _failed(
             ok,
             422,
-            problem_body(
+            problem_document(
                 422,
                 "validation_error",
                 detail,
@@ -215,7 +204,7 @@ def execute(
     try:
         spec, cmd = parse(envelope)
     except ValidationError as exc:
-        body = problem_body(
+        body = problem_document(
             422,
             "validation_error",
             "the command payload is malformed; see errors",
@@ -239,7 +228,7 @@ def execute(
     except DomainError as exc:
         status = status_for(exc.code)
         return _failed(
-            ok, status, problem_body(status, exc.code, exc.detail, **exc.extra)
+            ok, status, problem_document(status, exc.code, exc.detail, exc.extra)
         )
     status = 201 if spec.creates and outcome.changed else 200
     body = {
@@ -305,7 +294,7 @@ class CommandService:
             return _failed(
                 {"command_id": str(envelope.command_id)},
                 422,
-                problem_body(422, "idempotency_key_reused", detail),
+                problem_document(422, "idempotency_key_reused", detail),
             )
         answer = execute(self.ledger, who, envelope, correlation_id)
         self.log.record(envelope.command_id, fp, answer.status, answer.body)
@@ -322,7 +311,7 @@ class CommandService:
             authorize(who, spec.action, _tenant_target(self.ledger, cmd))
         except DomainError as exc:
             status = status_for(exc.code)
-            body = problem_body(status, exc.code, exc.detail, **exc.extra)
+            body = problem_document(status, exc.code, exc.detail, exc.extra)
             return _failed({"command_id": str(envelope.command_id)}, status, body)
         return None
 
@@ -332,5 +321,5 @@ def unauthorized(envelope: CommandEnvelope) -> Answer:
     return _failed(
         {"command_id": str(envelope.command_id)},
         401,
-        problem_body(401, "unauthorized", detail),
+        problem_document(401, "unauthorized", detail),
     )

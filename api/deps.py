@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from uuid import UUID
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
+from api.auth import Guard
+from api.policy import guard
 from domain.errors import DomainError
 from infra.bootstrap import Container
 from infra.events import CommandContext
@@ -37,8 +40,13 @@ async def projection_position(
     request: Request,
     min_position: int | None = Query(default=None, ge=0, le=2**62),
     wait_ms: int = Query(default=0, ge=0, le=MAX_WAIT_MS),
+    access: Guard = Depends(guard),
 ) -> int:
-    """Waits (up to wait_ms) until all projections reached min_position."""
+    """Waits (up to wait_ms) until all projections reached min_position.
+    Scope first: a key out of scope learns nothing, not even the position."""
+    tenant_id = _path_tenant(request)
+    if tenant_id is not None:  # a malformed id is the route's 422
+        await asyncio.to_thread(access.check, tenant_id)
     return await _wait(container(request), None, min_position, wait_ms)
 
 
@@ -46,11 +54,24 @@ async def tenant_projection_position(
     request: Request,
     min_position: int | None = Query(default=None, ge=0, le=2**62),
     wait_ms: int = Query(default=0, ge=0, le=MAX_WAIT_MS),
+    access: Guard = Depends(guard),
 ) -> int:
     """Like projection_position, for reads of one tenant's own rows: with
     Kafka only that tenant's partition has to have caught up."""
-    tenant_id = str(request.path_params.get("tenant_id", "")) or None
-    return await _wait(container(request), tenant_id, min_position, wait_ms)
+    tenant_id = _path_tenant(request)
+    if tenant_id is not None:  # a malformed id is the route's 422
+        await asyncio.to_thread(access.check, tenant_id)
+    return await _wait(
+        container(request), str(tenant_id) if tenant_id else None, min_position, wait_ms
+    )
+
+
+def _path_tenant(request: Request) -> UUID | None:
+    raw = request.path_params.get("tenant_id")
+    try:
+        return UUID(str(raw)) if raw is not None else None
+    except ValueError:
+        return None
 
 
 async def _wait(

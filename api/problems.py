@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -19,6 +20,7 @@ from domain.errors import DomainError
 log = structlog.get_logger(__name__)
 
 PROBLEM = "application/problem+json"
+PROBLEM_FIELDS = frozenset({"type", "title", "status", "detail", "code"})
 
 STATUS_BY_CODE = {
     "unauthorized": 401,
@@ -48,6 +50,27 @@ def status_for(code: str) -> int:
     return STATUS_BY_CODE.get(code, 409)
 
 
+def problem_document(
+    status: int,
+    code: str,
+    detail: str,
+    extra: Mapping[str, Any] | None = None,
+    **more: Any,
+) -> dict[str, Any]:
+    """An RFC 9457 problem document. A domain error's extras may name their own
+    `status` (the state it found): they never override the document's fields."""
+    members = {**(extra or {}), **more}
+    members = {k: v for k, v in members.items() if k not in PROBLEM_FIELDS}
+    return {
+        "type": f"https://seatledger.dev/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **members,
+    }
+
+
 def problem(
     status: int,
     code: str,
@@ -55,14 +78,7 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body = {
-        "type": f"https://seatledger.dev/problems/{code}",
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "code": code,
-        **extra,
-    }
+    body = problem_document(status, code, detail, extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -83,7 +99,9 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        extra = {k: v for k, v in exc.extra.items() if k not in ("status", "code")}
+        # Extras never override the document's own fields (InvalidState names
+        # the state it found as `status`, which is not the HTTP status).
+        extra = {k: v for k, v in exc.extra.items() if k not in PROBLEM_FIELDS}
         if exc.code == "validation_error":
             field = str(exc.extra.get("field", "body"))
             extra = {"errors": [{"field": field, "in": "body", "message": exc.detail}]}

@@ -68,7 +68,7 @@ def over_kafka(
         f"{pipeline.topics_prefix}.command-results",
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
-        consumer_timeout_ms=30_000,
+        consumer_timeout_ms=90_000,  # a loaded machine joins groups slowly
     )
     answers: dict[str, dict[str, Any]] = {}
     for record in consumer:

@@ -25,7 +25,7 @@ def pipeline(pg_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Pipe
         p.stop_all()
 
 
-def results(bootstrap: str, topic: str, want: int, timeout_s: float = 30) -> list[dict]:
+def results(bootstrap: str, topic: str, want: int, timeout_s: float = 90) -> list[dict]:
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,

@@ -1,0 +1,135 @@
+"""Helpers for the isolation matrix and the schema fuzzing: the application's
+own route table and OpenAPI document (built in-process, without a server),
+and one `seatledger serve` per test module."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import settings_for
+from tests.e2e.conftest import Server, start_server
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+Route = tuple[str, str]  # (method, path template)
+
+
+def _walk(routes: Iterable[Any]) -> Iterator[Any]:
+    """Leaf routes of a router, whether FastAPI flattens included routers into
+    APIRoutes (older releases) or keeps them as included branches (newer)."""
+    for route in routes:
+        if hasattr(route, "effective_candidates"):
+            yield from _walk(route.effective_candidates())
+        elif hasattr(route, "routes") and not hasattr(route, "methods"):
+            yield from _walk(route.routes)
+        else:
+            yield route
+
+
+@cache
+def _app_facts() -> tuple[frozenset[Route], dict[str, Any]]:
+    from api.app import create_app
+    from infra.bootstrap import bootstrap
+
+    with tempfile.TemporaryDirectory(prefix="seatledger-routes-") as tmp:
+        settings = settings_for("sqlite", Path(tmp), None)
+        container = bootstrap(settings, configure_logging=False)
+        try:
+            app = create_app(container)
+            routes = frozenset(
+                (method, route.path)
+                for route in _walk(app.routes)
+                for method in (getattr(route, "methods", None) or ())
+                if getattr(route, "path", "").startswith("/v1") and method != "HEAD"
+            )
+            spec = app.openapi()
+        finally:
+            container.close()
+    return routes, spec
+
+
+def app_routes() -> frozenset[Route]:
+    """Every /v1 (method, path template) of the application's route table."""
+    return _app_facts()[0]
+
+
+def app_openapi() -> dict[str, Any]:
+    """The OpenAPI document the application serves at /openapi.json."""
+    return _app_facts()[1]
+
+
+def openapi_routes(spec: dict[str, Any]) -> frozenset[Route]:
+    methods = {"get", "put", "post", "delete", "patch"}
+    return frozenset(
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        if path.startswith("/v1")
+        for method in item
+        if method in methods
+    )
+
+
+@contextmanager
+def module_server(
+    tmp_path_factory: pytest.TempPathFactory, name: str
+) -> Iterator[Server]:
+    """A real `seatledger serve` on SQLite for a whole test module."""
+    workdir = tmp_path_factory.mktemp(name)
+    settings = settings_for("sqlite", workdir, None)
+    env = {
+        "SEATLEDGER_DATA_DIR": str(settings.data_dir),
+        "SEATLEDGER_LOG_JSON": "true",
+    }
+    server = start_server(env, workdir)
+    try:
+        yield server
+    finally:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+
+
+def error_code(r: httpx.Response) -> str | None:
+    """The problem `code` of a response: top-level for REST calls, under
+    `error` for a `POST /v1/commands` envelope."""
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("error"), dict):
+        return body["error"].get("code")
+    code = body.get("code")
+    return code if isinstance(code, str) else None
+
+
+def server_fault(server: Server, correlation_id: str, wait_s: float = 3.0) -> str:
+    """The exception the server logged for a 500 with this correlation id
+    (the server logs JSON lines); "" when none shows up in time."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        for line in server.log.read_text(errors="replace").splitlines():
+            if correlation_id not in line or "unexpected fault" not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("correlation_id") == correlation_id:
+                return str(entry.get("exception", ""))
+        if time.monotonic() >= deadline:
+            return ""
+        time.sleep(0.05)
