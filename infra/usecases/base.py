@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, ParamSpec, TypeVar
@@ -26,6 +28,7 @@ from domain.seat_pool import SeatPool
 from domain.tenant import Tenant
 from infra.events import CommandContext, EnvelopeMapper, done_saving, saving
 
+LOCK_STRIPES = 64
 P = ParamSpec("P")
 R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
@@ -54,22 +57,29 @@ def retrying(method: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         ledger: LedgerBase = args[0]  # type: ignore[assignment]
         ctx = args[1]
-        for attempt in range(ledger.retry_attempts):
-            if isinstance(ctx, CommandContext) and ctx.command_id is not None:
-                ledger.check_not_applied(ctx.command_id)
-            try:
-                return method(*args, **kwargs)
-            except IntegrityError:
-                # Another writer saved one of our aggregates first; nothing of
-                # ours was recorded, so deciding again on fresh state is safe.
-                # Exponential backoff with full jitter spreads the racers out.
-                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
-        raise ConcurrencyConflict(
-            "the command kept conflicting with concurrent changes; try again",
-            attempts=ledger.retry_attempts,
-        )
+        with ledger.serialised(args[2] if len(args) > 2 else None):
+            return _attempts(ledger, ctx, method, args, kwargs)
 
     return wrapper
+
+
+def _attempts(
+    ledger: LedgerBase, ctx: object, method: Callable[..., R], args: Any, kwargs: Any
+) -> R:
+    for attempt in range(ledger.retry_attempts):
+        if isinstance(ctx, CommandContext) and ctx.command_id is not None:
+            ledger.check_not_applied(ctx.command_id)
+        try:
+            return method(*args, **kwargs)
+        except IntegrityError:
+            # Another writer saved one of our aggregates first; nothing of
+            # ours was recorded, so deciding again on fresh state is safe.
+            # Exponential backoff with full jitter spreads the racers out.
+            time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
+    raise ConcurrencyConflict(
+        "the command kept conflicting with concurrent changes; try again",
+        attempts=ledger.retry_attempts,
+    )
 
 
 def utc_now() -> datetime:
@@ -95,12 +105,27 @@ class LedgerBase(Application[UUID]):
         # "Today" and expiries are judged when a command runs; tests pass a
         # clock of their own.
         self.clock = clock
+        self._stripes = [threading.RLock() for _ in range(LOCK_STRIPES)]
         super().__init__(env)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(
             transcoder=self.construct_transcoder(), mapper_class=EnvelopeMapper
         )
+
+    @contextmanager
+    def serialised(self, command: object) -> Iterator[None]:
+        """Commands on one tenant take turns inside this process, so threads
+        of one API process queue instead of colliding on the store's version
+        check; optimistic concurrency still guards against other processes."""
+        tenant = getattr(command, "tenant_id", None)
+        if tenant is None:
+            yield
+            return
+        # Seat commands name their pool: different pools need not wait.
+        key = (tenant, getattr(command, "pool", None))
+        with self._stripes[hash(key) % LOCK_STRIPES]:
+            yield
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
