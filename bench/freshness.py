@@ -257,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         ("HTTP response->projection", fresh),
     ):
         ms = [v * 1000 for v in values]
+        if not ms:  # nothing arrived: say so rather than invent a figure
+            table.add_row(name, "0", "-", "-", "-", "-")
+            continue
         table.add_row(
             name,
             str(len(ms)),
@@ -264,10 +267,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{max(ms):.1f}",
         )
     console.print(table)
+    ratio = (
+        f"{statistics.median(fresh) / statistics.median(raw):.1f}x"
+        if fresh and raw
+        else "n/a"
+    )
     console.print(
         f"achieved command rate {achieved:.0f}/s, failed commands {failures}; "
-        f"p50 ratio pipeline/raw = "
-        f"{statistics.median(fresh) / statistics.median(raw):.1f}x"
+        f"p50 ratio pipeline/raw = {ratio}"
     )
     return 0
 

@@ -181,22 +181,16 @@ class Projector:
             unapplicable.append((record_of[id(envelope)], reason))
 
         reached = records[-1].offset + 1
-        with self.db.transaction() as tx:
-            envelopes = [envelope for _, envelope in decoded]
-            applied = apply_batch(
-                tx, envelopes, offset_source(tp), reached, reject, POISON
+        envelopes = [envelope for _, envelope in decoded]
+        try:
+            # Fast path: the whole batch in one go, no savepoints.
+            applied = self._commit(tp, decoded, envelopes, reached, rejected, [])
+        except POISON:
+            # One envelope's content failed and the batch rolled back: apply
+            # it again envelope by envelope, dead-lettering what fails.
+            applied = self._commit(
+                tp, decoded, envelopes, reached, rejected, unapplicable, reject
             )
-            # Dead letters are sent before the commit: at-least-once into the
-            # DLQ, never lost (a crash here may send one twice).
-            if rejected or unapplicable:
-                self._dead_letter(rejected + unapplicable)
-            bad = {id(record) for record, _ in unapplicable}
-            good = [e.position for r, e in decoded if id(r) not in bad]
-            if good:
-                top = max(good)
-                _upsert(tx, _position_source(tp), top)
-                # Safe at once: this partition applied everything up to top.
-                _upsert(tx, _watermark_source(tp), top)
         rejected += unapplicable
         self.next_offsets[tp] = reached
         if self.failpoint == FAILPOINT_AFTER_DB_COMMIT:
@@ -214,6 +208,34 @@ class Projector:
             applied=applied,
             rejected=len(rejected),
         )
+
+    def _commit(
+        self,
+        tp: TopicPartition,
+        decoded: list[tuple[Any, Envelope]],
+        envelopes: list[Envelope],
+        reached: int,
+        rejected: list[tuple[Any, str]],
+        unapplicable: list[tuple[Any, str]],
+        reject: Callable[[Envelope, str], None] | None = None,
+    ) -> int:
+        """One transaction: rows, the partition's offset and its watermark."""
+        with self.db.transaction() as tx:
+            applied = apply_batch(
+                tx, envelopes, offset_source(tp), reached, reject, POISON
+            )
+            # Dead letters are sent before the commit: at-least-once into the
+            # DLQ, never lost (a crash here may send one twice).
+            if rejected or unapplicable:
+                self._dead_letter(rejected + unapplicable)
+            bad = {id(record) for record, _ in unapplicable}
+            good = [e.position for r, e in decoded if id(r) not in bad]
+            if good:
+                top = max(good)
+                _upsert(tx, _position_source(tp), top)
+                # Safe at once: this partition applied everything up to top.
+                _upsert(tx, _watermark_source(tp), top)
+        return applied
 
     def _dead_letter(self, rejected: list[tuple[Any, str]]) -> None:
         # At-least-once into the DLQ, before the offsets move past the record:
