@@ -8,13 +8,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import settings_for
+from tests.conftest import BACKENDS, settings_for
 
 KEY = "e2e-operator-key"
 
@@ -67,17 +68,15 @@ def start_server(env: dict[str, str], workdir: Path) -> Server:
     raise RuntimeError(f"server did not get ready:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def server(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Server]:
-    pg = request.getfixturevalue("pg_url") if backend == "postgres" else None
-    settings = settings_for(backend, tmp_path, pg)
+@contextmanager
+def running_server(backend: str, workdir: Path, pg_url: str | None) -> Iterator[Server]:
+    """A `seatledger serve` on a fresh store of `backend`, stopped afterwards."""
+    settings = settings_for(backend, workdir, pg_url)
     env = {"SEATLEDGER_DATA_DIR": str(settings.data_dir), "SEATLEDGER_LOG_JSON": "true"}
     if settings.database_url:
         env["SEATLEDGER_DATABASE_URL"] = settings.database_url
         env["SEATLEDGER_POSTGRES_SCHEMA"] = settings.postgres_schema
-    srv = start_server(env, tmp_path)
+    srv = start_server(env, workdir)
     try:
         yield srv
     finally:
@@ -86,3 +85,34 @@ def server(
             srv.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             srv.process.kill()
+
+
+def _pg(backend: str, request: pytest.FixtureRequest) -> str | None:
+    return str(request.getfixturevalue("pg_url")) if backend == "postgres" else None
+
+
+@pytest.fixture
+def server(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    """A server of its own per test."""
+    with running_server(backend, tmp_path, _pg(backend, request)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def srv(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One server per test module and backend (tests make their own tenants)."""
+    backend = str(request.param)
+    workdir = tmp_path_factory.mktemp(f"module-{backend}")
+    with running_server(backend, workdir, _pg(backend, request)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def c(srv: Server) -> Iterator[httpx.Client]:
+    """The operator's client on the module's server."""
+    with srv.client() as client:
+        yield client

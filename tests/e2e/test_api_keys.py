@@ -22,6 +22,7 @@ import psycopg
 import pytest
 
 from tests.e2e.conftest import Server
+from tests.e2e.helpers import problem
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -105,12 +106,6 @@ def tenant(c: httpx.Client) -> str:
     r = c.post("/v1/tenants", json={"name": f"Acme {uuid.uuid4().hex[:8]}"})
     assert r.status_code == 201, r.text
     return str(r.json()["tenant_id"])
-
-
-def problem(r: httpx.Response, status: int, code: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["code"] == code, r.text
 
 
 def test_secret_is_strong_works_at_once_and_revocation_is_immediate(srv) -> None:

@@ -6,48 +6,17 @@ orders" section of API.md."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from tests.conftest import BACKENDS, settings_for
-from tests.e2e.conftest import start_server
+from tests.e2e.helpers import problem
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def c(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[httpx.Client]:
-    pg = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    workdir = tmp_path_factory.mktemp(f"orders-{request.param}")
-    s = settings_for(request.param, workdir, pg)
-    env = {"SEATLEDGER_DATA_DIR": str(s.data_dir)}
-    if s.database_url:
-        env["SEATLEDGER_DATABASE_URL"] = s.database_url
-        env["SEATLEDGER_POSTGRES_SCHEMA"] = s.postgres_schema
-    server = start_server(env, workdir)
-    try:
-        with server.client() as client:
-            yield client
-    finally:
-        server.process.terminate()
-        server.process.wait(timeout=15)
 
 
 def ok(r: httpx.Response, status: int = 200) -> dict:
     assert r.status_code == status, r.text
     return dict(r.json())
-
-
-def problem(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body = r.json()
-    assert body["code"] == code and body["status"] == status and body["detail"], body
-    return dict(body)
 
 
 def bad_fields(r: httpx.Response) -> set[str]:

@@ -4,41 +4,15 @@ sibling names stay unique, and parents never hand out more than they have."""
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
-from tests.conftest import BACKENDS, settings_for
-from tests.e2e.conftest import Server, start_server
-
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def srv(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    """One server per backend for the races that need no fresh store."""
-    pg = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    workdir = tmp_path_factory.mktemp(f"races-{request.param}")
-    s = settings_for(request.param, workdir, pg)
-    env = {"SEATLEDGER_DATA_DIR": str(s.data_dir), "SEATLEDGER_LOG_JSON": "true"}
-    if s.database_url:
-        env["SEATLEDGER_DATABASE_URL"] = s.database_url
-        env["SEATLEDGER_POSTGRES_SCHEMA"] = s.postgres_schema
-    server = start_server(env, workdir)
-    yield server
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+from tests.e2e.conftest import Server
+from tests.e2e.helpers import PROBLEM
 
 
 def _race(server: Server, calls: list[tuple[str, str, dict]], workers: int = 20):

@@ -5,7 +5,6 @@ every 50 events; enum state once came back as plain strings)."""
 from __future__ import annotations
 
 import subprocess
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -13,31 +12,7 @@ import pytest
 
 from tests.conftest import BACKENDS, settings_for
 from tests.e2e.conftest import Server, start_server
-
-PROBLEM = "application/problem+json"
-
-
-def problem(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    body = r.json()
-    assert body["code"] == code and body["status"] == status, body
-    assert body["type"] and body["title"] and body["detail"]
-    return dict(body)
-
-
-def uniq(prefix: str = "Acme") -> str:
-    return f"{prefix} {uuid.uuid4().hex[:10]}"
-
-
-def tenant(c: httpx.Client, **body: object) -> dict:
-    r = c.post("/v1/tenants", json={"name": uniq(), **body})
-    assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
-def head(c: httpx.Client) -> int:
-    return int(c.get("/readyz").json()["store_position"])
+from tests.e2e.helpers import head, problem, tenant, uniq
 
 
 def stop(server: Server) -> None:

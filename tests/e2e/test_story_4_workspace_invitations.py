@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import settings_for
 from tests.e2e.conftest import Server, start_server
+from tests.e2e.helpers import problem
 
 
 def stop(server: Server) -> None:
@@ -60,14 +61,6 @@ def serve(tmp_path: Path) -> Iterator:
 def ok(r: httpx.Response, status: int = 200) -> dict:
     assert r.status_code == status, r.text
     return dict(r.json())
-
-
-def problem(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body = r.json()
-    assert body["code"] == code and body["status"] == status and body["detail"], body
-    return dict(body)
 
 
 def pick(d: dict, *keys: str) -> tuple:

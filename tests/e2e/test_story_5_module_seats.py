@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server
+from tests.e2e.helpers import problem
 
 
 @pytest.fixture
@@ -20,14 +21,6 @@ def c(server: Server) -> Iterator[httpx.Client]:
 def ok(r: httpx.Response, status: int = 200) -> dict:
     assert r.status_code == status, r.text
     return dict(r.json())
-
-
-def problem(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body = r.json()
-    assert body["code"] == code and body["status"] == status and body["detail"], body
-    return dict(body)
 
 
 def indicator(c: httpx.Client, tid: str, position: int) -> tuple:

@@ -3,62 +3,10 @@ tenant refuses."""
 
 from __future__ import annotations
 
-import subprocess
-import uuid
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from tests.conftest import BACKENDS, settings_for
-from tests.e2e.conftest import Server, start_server
-
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def srv(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    pg = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    workdir = tmp_path_factory.mktemp(f"lifecycle-{request.param}")
-    s = settings_for(request.param, workdir, pg)
-    env = {"SEATLEDGER_DATA_DIR": str(s.data_dir), "SEATLEDGER_LOG_JSON": "true"}
-    if s.database_url:
-        env["SEATLEDGER_DATABASE_URL"] = s.database_url
-        env["SEATLEDGER_POSTGRES_SCHEMA"] = s.postgres_schema
-    server = start_server(env, workdir)
-    yield server
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-
-
-@pytest.fixture(scope="module")
-def c(srv: Server) -> Iterator[httpx.Client]:
-    with srv.client() as client:
-        yield client
-
-
-def problem(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    body = r.json()
-    assert body["code"] == code and body["status"] == status, body
-    assert body["type"] and body["title"] and body["detail"]
-    return dict(body)
-
-
-def uniq(prefix: str = "Acme") -> str:
-    return f"{prefix} {uuid.uuid4().hex[:10]}"
-
-
-def tenant(c: httpx.Client, **body: object) -> dict:
-    r = c.post("/v1/tenants", json={"name": uniq(), **body})
-    assert r.status_code == 201, r.text
-    return dict(r.json())
+from tests.e2e.helpers import problem, tenant, uniq
 
 
 def multi(c: httpx.Client, **body: object) -> dict:
