@@ -174,9 +174,16 @@ class Guard:
 
     who: Principal
     action: Action | None
+    # Targets already allowed in this request: a projection read is checked
+    # before waiting for min_position and again by its route, and each check
+    # walks the tenant's ancestors in the store.
+    allowed: set[UUID | None] = field(default_factory=set, compare=False)
 
     def check(self, target: UUID | None) -> None:
         if self.action is None:
             # Deny by default: a route nobody gave a rule is nobody's.
             raise Forbidden("this route has no authorization rule")
+        if target in self.allowed:
+            return
         authorize(self.who, self.action, target)
+        self.allowed.add(target)

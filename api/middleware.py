@@ -7,29 +7,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 import time
 import uuid
 
-import psycopg
-import psycopg_pool
 import structlog
 from anyio import to_thread
-from eventsourcing.persistence import PersistenceError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Authenticator
-from api.problems import problem
+from api.problems import UNAVAILABLE, problem
 from infra.idempotency import IdempotencyStore, KeyInFlight, KeyReused, StoredResponse
 from infra.metrics import Metrics
 
 MAX_BODY = 1024 * 1024
-UNAVAILABLE = (
-    PersistenceError,
-    psycopg.OperationalError,
-    psycopg_pool.PoolTimeout,
-    sqlite3.OperationalError,
-)
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 _TENANT_IN_PATH = re.compile(r"^/v1/tenants/([0-9a-fA-F-]{36})")
 log = structlog.get_logger(__name__)

@@ -20,6 +20,14 @@ from domain.errors import DomainError
 log = structlog.get_logger(__name__)
 
 PROBLEM = "application/problem+json"
+# The database or event store could not be reached: nothing was recorded, the
+# client may retry (503).
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    PersistenceError,
+    psycopg.OperationalError,
+    psycopg_pool.PoolTimeout,
+    sqlite3.OperationalError,
+)
 PROBLEM_FIELDS = frozenset({"type", "title", "status", "detail", "code"})
 
 STATUS_BY_CODE = {
@@ -145,12 +153,7 @@ def install(app: FastAPI) -> None:
             correlation_id=_correlation(request),
         )
 
-    for unavailable in (
-        PersistenceError,
-        psycopg.OperationalError,
-        psycopg_pool.PoolTimeout,
-        sqlite3.OperationalError,
-    ):
+    for unavailable in UNAVAILABLE:
         app.add_exception_handler(unavailable, store_down)
 
     @app.exception_handler(Exception)

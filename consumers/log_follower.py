@@ -12,7 +12,6 @@ import threading
 import structlog
 
 from infra.db import Database
-from infra.events import to_envelope
 from infra.ledger import Ledger
 from projections.registry import apply_batch, checkpoint
 
@@ -36,20 +35,17 @@ class LogFollower:
             return checkpoint(tx, SOURCE)
 
     def step(self) -> int:
-        """Applies the next batch; returns how many notifications it read."""
-        start = self.position()
-        notifications = self.ledger.recorder.select_notifications(start + 1, self.batch)
-        if not notifications:
+        """Applies the next batch; returns how many events it read."""
+        envelopes = self.ledger.envelopes_after(self.position(), self.batch)
+        if not envelopes:
             return 0
-        transcoder = self.ledger.mapper.transcoder
-        envelopes = [to_envelope(n, transcoder) for n in notifications]
-        reached = notifications[-1].id
+        reached = envelopes[-1].position
         with self.db.transaction() as tx:
             # Exactly once: rows and positions commit together; a crash before
             # the commit re-reads this batch, after it the batch is skipped.
             applied = apply_batch(tx, envelopes, SOURCE, reached)
         log.debug("projected", position=reached, applied=applied)
-        return len(notifications)
+        return len(envelopes)
 
     def catch_up(self) -> None:
         while self.step():

@@ -19,7 +19,6 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from infra.db import Database
-from infra.events import to_envelope
 from infra.kafka_io import Topics, encode_envelope, event_headers, partition_for
 from infra.ledger import Ledger
 from projections.sql import Tx
@@ -62,17 +61,14 @@ class Relay:
 
     def step(self) -> int:
         """Publishes the next batch; returns how many events it published."""
-        start = self.position()
-        notifications = self.ledger.recorder.select_notifications(start + 1, self.batch)
-        if not notifications:
+        envelopes = self.ledger.envelopes_after(self.position(), self.batch)
+        if not envelopes:
             return 0
-        transcoder = self.ledger.mapper.transcoder
         producer = self._producer or self.make_producer()
         self._producer = producer
         partitions = len(producer.partitions_for(self.topics.events))
         futures = []
-        for n in notifications:
-            e = to_envelope(n, transcoder)
+        for e in envelopes:
             futures.append(
                 producer.send(
                     self.topics.events,
@@ -85,7 +81,7 @@ class Relay:
         producer.flush()
         for future in futures:
             future.get(timeout=0)  # raises if any send failed: nothing recorded
-        reached = notifications[-1].id
+        reached = envelopes[-1].position
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO relay_positions (name, position, updated_at)"
@@ -94,8 +90,8 @@ class Relay:
                 (reached, time.time()),
             )
         lag = self.ledger.head() - reached
-        log.info("relayed", count=len(notifications), position=reached, lag=lag)
-        return len(notifications)
+        log.info("relayed", count=len(envelopes), position=reached, lag=lag)
+        return len(envelopes)
 
     def run(self) -> None:
         backoff = 0.1

@@ -162,7 +162,3 @@ class CreateApiKey(Command):
         "operator", "partner", "tenant_admin", "service", "auditor", "analyst"
     ]
     tenant_id: UUID | None = None
-
-
-class RevokeApiKey(Command):
-    key_id: UUID

@@ -17,6 +17,21 @@ ADMIN = "admin"
 ACTIVE, PASSIVE, REMOVED = "active", "passive", "removed"
 
 
+def verdict(
+    status: str, start_date: str | None, end_date: str | None, day: date
+) -> tuple[bool, str]:
+    """The active-user rule: (counts on `day`, why). Future starters count;
+    passive and ended members do not."""
+    today = day.isoformat()
+    if status != ACTIVE:
+        return False, "passive"
+    if end_date is not None and end_date < today:
+        return False, "ended"
+    if start_date is not None and start_date > today:
+        return True, "future_starter"
+    return True, "active"
+
+
 def check_dates(start_date: str | None, end_date: str | None) -> None:
     if start_date and end_date and end_date < start_date:
         raise ValidationFailed("end_date cannot be before start_date", field="end_date")
@@ -49,18 +64,10 @@ class Member(Aggregate):
         return self.role == ADMIN and self.status == ACTIVE
 
     def counts_on(self, day: date) -> bool:
-        return self.status == ACTIVE and (
-            self.end_date is None or self.end_date >= day.isoformat()
-        )
+        return verdict(self.status, self.start_date, self.end_date, day)[0]
 
     def reason_on(self, day: date) -> str:
-        if self.status != ACTIVE:
-            return "passive"
-        if self.end_date is not None and self.end_date < day.isoformat():
-            return "ended"
-        if self.start_date is not None and self.start_date > day.isoformat():
-            return "future_starter"
-        return "active"
+        return verdict(self.status, self.start_date, self.end_date, day)[1]
 
     def check_present(self) -> None:
         if self.status == REMOVED:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.common import instant
+from domain.member import verdict
 from projections.envelope import Envelope
 from projections.sql import Tx
 
@@ -153,15 +154,8 @@ def members_of(
 
 
 def judge(member: dict[str, Any], day: date) -> tuple[bool, str]:
-    """(counts as an active user on `day`, why): the rule of API.md."""
-    today = day.isoformat()
-    if member["status"] != "active":
-        return False, "passive"
-    if member["end_date"] is not None and member["end_date"] < today:
-        return False, "ended"
-    if member["start_date"] is not None and member["start_date"] > today:
-        return True, "future_starter"
-    return True, "active"
+    """(counts as an active user on `day`, why), for a projected member."""
+    return verdict(member["status"], member["start_date"], member["end_date"], day)
 
 
 INVITATION_KEYS = (

@@ -26,7 +26,14 @@ from domain.errors import ConcurrencyConflict, NotFound
 from domain.receipt import CommandReceipt, receipt_id
 from domain.seat_pool import SeatPool
 from domain.tenant import Tenant
-from infra.events import CommandContext, EnvelopeMapper, done_saving, saving
+from infra.events import (
+    CommandContext,
+    EnvelopeMapper,
+    done_saving,
+    saving,
+    to_envelope,
+)
+from projections.envelope import Envelope
 
 LOCK_STRIPES = 64
 P = ParamSpec("P")
@@ -126,6 +133,13 @@ class LedgerBase(Application[UUID]):
         key = (tenant, getattr(command, "pool", None))
         with self._stripes[hash(key) % LOCK_STRIPES]:
             yield
+
+    def envelopes_after(self, position: int, limit: int) -> list[Envelope]:
+        """The next events of the store's log, in commit order, as envelopes
+        (what the embedded projector applies and the relay publishes)."""
+        transcoder = self.mapper.transcoder
+        notifications = self.recorder.select_notifications(position + 1, limit)
+        return [to_envelope(n, transcoder) for n in notifications]
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
