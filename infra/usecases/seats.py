@@ -18,8 +18,10 @@ from infra.usecases.base import LedgerBase, Outcome, retrying
 class SeatCases(LedgerBase):
     def pool(self, tenant_id: UUID, pool: str) -> SeatPool:
         """A contracted pool (a pool only tracked for members is not one yet)."""
-        self.tenant(tenant_id)
-        found = self._find(SeatPool, pool_id(tenant_id, pool))
+        return self._contracted(self.tenant(tenant_id), pool)
+
+    def _contracted(self, tenant: Tenant, pool: str) -> SeatPool:
+        found = self._find(SeatPool, pool_id(tenant.id, pool))
         if found is None or not found.contracted:
             raise NotFound(f"seat pool {pool!r} not found")
         return found
@@ -87,8 +89,9 @@ class SeatCases(LedgerBase):
 
     @retrying
     def assign_seat(self, ctx: CommandContext, cmd: AssignSeat) -> Outcome:
-        self.tenant(cmd.tenant_id).check_open()
-        pool = self.pool(cmd.tenant_id, cmd.pool)
+        tenant = self.tenant(cmd.tenant_id)
+        tenant.check_open()
+        pool = self._contracted(tenant, cmd.pool)
         check_not_members(cmd.pool)
         pool.assign(cmd.holder_id, self.clock())
         return self._outcome(ctx, pool)
