@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import ValidationError
@@ -50,7 +50,8 @@ class CommandConsumer:
     def run(self) -> None:
         consumer = self.make_consumer()
         producer = self.make_producer()
-        consumer.subscribe([self.topics.commands])
+        consumer.subscribe([self.topics.commands], listener=_LogAssignments())
+        log.info("consuming commands", topic=self.topics.commands)
         try:
             while not self._stop.is_set():
                 try:
@@ -151,6 +152,19 @@ class CommandConsumer:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Offsets need no seeking here (the command log answers redeliveries);
+    the log says which partitions this process serves."""
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        log.info("partitions revoked", partitions=sorted(p.partition for p in revoked))
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        log.info(
+            "partitions assigned", partitions=sorted(tp.partition for tp in assigned)
+        )
 
 
 def _reason(exc: ValidationError) -> str:

@@ -97,7 +97,9 @@ def relay() -> None:
 
 @app.command()
 def project(
-    group: str = typer.Option("seatledger-projector", help="consumer group id"),
+    group: str | None = typer.Option(
+        None, help="consumer group id [default: <topic prefix>-projector]"
+    ),
 ) -> None:
     """Build the projections from the Kafka event topic."""
     from consumers.projector import Projector
@@ -107,7 +109,7 @@ def project(
         c,
         lambda: Projector(
             c.db,
-            lambda: c.kafka_consumer(group),
+            lambda: c.kafka_consumer(group or c.topics.projector_group),
             c.kafka_producer,
             c.topics,
             failpoint=c.settings.failpoint,
@@ -117,7 +119,9 @@ def project(
 
 @app.command("consume-commands")
 def consume_commands(
-    group: str = typer.Option("seatledger-commands", help="consumer group id"),
+    group: str | None = typer.Option(
+        None, help="consumer group id [default: <topic prefix>-commands]"
+    ),
 ) -> None:
     """Run commands from the Kafka command topic; publish their results."""
     from api.commands import CommandService
@@ -128,7 +132,10 @@ def consume_commands(
     _run_until_signalled(
         c,
         lambda: CommandConsumer(
-            service, lambda: c.kafka_consumer(group), c.kafka_producer, c.topics
+            service,
+            lambda: c.kafka_consumer(group or c.topics.commands_group),
+            c.kafka_producer,
+            c.topics,
         ),
     )
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 
 from projections.envelope import Envelope
+
+log = structlog.get_logger(__name__)
 
 CE_SOURCE = "urn:seatledger"
 
@@ -46,6 +50,14 @@ class Topics:
     def commands_dlq(self) -> str:
         return f"{self.prefix}.commands.dlq"
 
+    @property
+    def projector_group(self) -> str:
+        return f"{self.prefix}-projector"
+
+    @property
+    def commands_group(self) -> str:
+        return f"{self.prefix}-commands"
+
     def all(self) -> list[str]:
         return [
             self.events,
@@ -56,9 +68,14 @@ class Topics:
         ]
 
 
-def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> None:
-    """Creates the missing topics; existing ones are left as they are."""
+def ensure_topics(
+    bootstrap: str, topics: Topics, partitions: int, timeout_s: float = 120.0
+) -> None:
+    """Creates the missing topics and waits until every partition of each has
+    a leader; existing topics are left as they are. A slow controller (a busy
+    machine, a broker still starting) is waited for, not a reason to crash."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="seatledger-admin")
+    deadline = time.monotonic() + timeout_s
     try:
         existing = set(admin.list_topics())
         missing = [t for t in topics.all() if t not in existing]
@@ -69,7 +86,15 @@ def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> None:
             }
             # Another process may create one first: the outcome is the same.
             with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(spec, wait_for_metadata=True)
+                admin.create_topics(spec)
+        while True:
+            try:
+                admin.wait_for_topics(topics.all(), timeout_ms=10_000)
+                return
+            except KafkaTimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("topics not ready yet; waiting", topics=topics.all())
     finally:
         admin.close()
 
@@ -104,6 +129,9 @@ def consumer(bootstrap: str, group_id: str, **overrides: Any) -> KafkaConsumer:
         "reconnect_backoff_max_ms": 2_000,
         "session_timeout_ms": 10_000,
         "heartbeat_interval_ms": 1_000,
+        # New partitions (or topics created after the consumer joined) are
+        # seen within seconds rather than the client's default five minutes.
+        "metadata_max_age_ms": 10_000,
     }
     config.update(overrides)
     return KafkaConsumer(**config)

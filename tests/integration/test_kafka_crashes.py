@@ -85,7 +85,7 @@ def kafka_commits(bootstrap: str, topic: str) -> list[int]:
     """Offsets the projector's consumer group committed on `topic`."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        group = "seatledger-projector"
+        group = f"{topic.rsplit('.', 1)[0]}-projector"
         committed = admin.list_group_offsets({group: None}).get(group, {})
     finally:
         admin.close()

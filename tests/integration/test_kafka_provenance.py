@@ -101,8 +101,10 @@ def run(pipeline: Pipeline, bootstrap: str, *envelopes: dict) -> list[dict]:
                     if body.get("command_id") in want:
                         found[body["command_id"]] = body
         missing = want - found.keys()
+        process = pipeline.processes["consume-commands"]
         assert not missing, (
-            f"no result for {missing}:\n{pipeline.log('consume-commands')[-3000:]}"
+            f"no result for {missing} (consumer exit code {process.poll()}):\n"
+            + pipeline.log("consume-commands")[-3000:]
         )
         return [found[e["command_id"]] for e in envelopes]
     finally:
