@@ -186,6 +186,73 @@ def expire_invitations() -> None:
         c.close()
 
 
+@app.command()
+def verify(
+    tenant: list[UUID] = typer.Option(
+        [], "--tenant", help="only this tenant's events (repeatable)"
+    ),
+) -> None:
+    """Recompute every hash chain and checkpoint; exit 1 at the first bad
+    position (what it is and where), 0 when the history is intact."""
+    from infra.audit import run_verify
+
+    c = bootstrap(Settings())
+    try:
+        ok = run_verify(c, {str(t) for t in tenant} or None, console)
+    finally:
+        c.close()
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def checkpoint() -> None:
+    """Record an audit checkpoint now (serve also records them periodically)."""
+    from infra.audit import write_checkpoint
+
+    c = bootstrap(Settings())
+    try:
+        position = write_checkpoint(c.ledger)
+    finally:
+        c.close()
+    console.print(
+        f"checkpoint at position {position}" if position else "nothing new to check"
+    )
+
+
+@app.command()
+def replay(
+    projection: list[str] = typer.Option(
+        [], "--projection", help="rebuild only this projection (repeatable)"
+    ),
+    batch: int = typer.Option(1000, min=1, max=100_000, help="events per batch"),
+) -> None:
+    """Rebuild projections from the event store into fresh tables and swap
+    them in atomically; the service keeps serving the old ones meanwhile."""
+    from infra.replay import run_replay
+
+    c = bootstrap(Settings())
+    try:
+        run_replay(c, projection or None, batch, console)
+    finally:
+        c.close()
+
+
+@app.command()
+def export(
+    tenant: UUID = typer.Option(..., "--tenant", help="the tenant to export"),
+    after: int = typer.Option(0, "--after", min=0, help="only events after this"),
+    output: str = typer.Option("-", "--output", "-o", help="file, or - for stdout"),
+) -> None:
+    """Write a tenant's events with their hashes as JSON Lines."""
+    from infra.export import run_export
+
+    c = bootstrap(Settings())
+    try:
+        run_export(c, tenant, after, output, console)
+    finally:
+        c.close()
+
+
 def _catch_up(c: Container) -> None:
     """Embedded mode: bring the projections up to the store before reading."""
     if c.embedded_projector:
