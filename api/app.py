@@ -13,6 +13,7 @@ from api.commands import CommandService
 from api.middleware import RequestMiddleware
 from api.routes import (
     commands,
+    history,
     invitations,
     keys,
     members,
@@ -22,17 +23,21 @@ from api.routes import (
     seats,
     tenants,
 )
+from consumers.checkpointer import Checkpointer
 from infra.bootstrap import Container
 
 
 def create_app(c: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checkpointer = Checkpointer(c.ledger, c.settings.checkpoint_interval_s)
         if c.embedded_projector:
             c.follower.start()
+        checkpointer.start()
         try:
             yield
         finally:
+            checkpointer.stop()
             c.follower.stop()
 
     app = FastAPI(
@@ -54,6 +59,7 @@ def create_app(c: Container) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(keys.router)
     app.include_router(commands.router)
+    app.include_router(history.router)
     app.add_middleware(
         RequestMiddleware,
         auth=Authenticator(c.operator_key, c.ledger.find_key, c.ledger.lineage),

@@ -7,18 +7,18 @@ correlation id) and the owning tenant are added here, at the mapper, under the
 
 from __future__ import annotations
 
+import json
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import DomainEventProtocol, Snapshot
 from eventsourcing.persistence import Mapper, Notification, StoredEvent, Transcoder
 
+from infra.chain import HASH, META, HashChain, event_hash
 from projections.envelope import Envelope
-
-META = "_meta"
 
 
 @dataclass(frozen=True)
@@ -50,25 +50,53 @@ def done_saving(token: object) -> None:
 
 
 class EnvelopeMapper(Mapper[UUID]):
+    # Set by the application once its recorder exists (infra/usecases/base.py).
+    chain: HashChain | None = None
+
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        if isinstance(domain_event, Snapshot):
+            return super().to_stored_event(domain_event)  # not history
         current = _saving.get()
-        if current is None:
-            return super().to_stored_event(domain_event)
-        tenant = current.tenants.get(domain_event.originator_id)
+        tenant = current.tenants.get(domain_event.originator_id) if current else None
         meta = {
-            "actor": current.context.actor,
-            "correlation_id": current.context.correlation_id,
-            "causation_id": current.context.causation_id,
+            "actor": current.context.actor if current else None,
+            "correlation_id": current.context.correlation_id if current else None,
+            "causation_id": current.context.causation_id if current else None,
             "tenant_id": str(tenant) if tenant else None,
         }
         # Events are frozen: map a copy that carries the metadata.
         copy = object.__new__(type(domain_event))
         object.__setattr__(copy, "__dict__", {**vars(domain_event), META: meta})
-        return super().to_stored_event(copy)
+        stored = super().to_stored_event(copy)
+        if self.chain is None:
+            return stored
+        return self._chained(stored, self.chain)
+
+    @staticmethod
+    def _chained(stored: StoredEvent, chain: HashChain) -> StoredEvent:
+        state = json.loads(stored.state)
+        aggregate_id, version = stored.originator_id, stored.originator_version
+        assert isinstance(aggregate_id, UUID)
+        previous = chain.previous(aggregate_id, version)
+        hash_ = event_hash(previous, aggregate_id, version, stored.topic, state)
+        state[META][HASH] = hash_
+        chain.saving(aggregate_id, version, hash_)
+        return StoredEvent(
+            originator_id=aggregate_id,
+            originator_version=version,
+            topic=stored.topic,
+            state=json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode(),
+        )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
-        vars(domain_event).pop(META, None)
+        meta = vars(domain_event).pop(META, None)
+        if self.chain is not None and isinstance(meta, dict):
+            self.chain.seen(
+                domain_event.originator_id,
+                domain_event.originator_version,
+                meta.get(HASH),
+            )
         return domain_event
 
 
@@ -115,4 +143,5 @@ def to_envelope(notification: Notification, transcoder: Transcoder) -> Envelope:
         correlation_id=meta.get("correlation_id"),
         causation_id=meta.get("causation_id"),
         payload=jsonable(state),
+        hash=meta.get(HASH),
     )

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         description="aggregates kept in memory and fast-forwarded (0: off)",
     )
     pool_size: int = Field(default=10, ge=1, le=200)
+    checkpoint_interval_s: float = Field(
+        default=60,
+        ge=0,
+        le=86_400,
+        description="seconds between audit checkpoints written by serve (0: off)",
+    )
     log_json: bool | None = Field(
         default=None, description="JSON logs; default: JSON unless on a terminal"
     )

@@ -8,6 +8,7 @@ times with fresh state, then surfaces as `concurrency_conflict`.
 from __future__ import annotations
 
 import functools
+import json
 import random
 import threading
 import time
@@ -18,14 +19,20 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError, Mapper, Recording
 
+from domain.checkpoint import AuditTrail
 from domain.errors import ConcurrencyConflict, NotFound
 from domain.receipt import CommandReceipt, receipt_id
 from domain.seat_pool import SeatPool
 from domain.tenant import Tenant
+from infra.chain import HashChain, event_hash, split_hash
 from infra.events import (
     CommandContext,
     EnvelopeMapper,
@@ -100,6 +107,7 @@ class LedgerBase(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
         SeatPool: 50,
         Tenant: 50,
+        AuditTrail: 50,
     }
 
     def __init__(
@@ -116,9 +124,43 @@ class LedgerBase(Application[UUID]):
         super().__init__(env)
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return self.factory.mapper(
+        mapper = self.factory.mapper(
             transcoder=self.construct_transcoder(), mapper_class=EnvelopeMapper
         )
+        assert isinstance(mapper, EnvelopeMapper)
+        mapper.chain = HashChain(self._stored_hash)
+        return mapper
+
+    def _stored_hash(self, aggregate_id: UUID, version: int) -> str | None:
+        """The hash of a stored event, for chaining the next one to it."""
+        found = self.recorder.select_events(
+            aggregate_id, gt=version - 1, lte=version, limit=1
+        )
+        if not found:
+            return None
+        stored = found[0]
+        state = json.loads(stored.state)
+        recorded = split_hash(state)
+        if recorded is not None:
+            return recorded
+        # Recorded before events carried hashes: chain to what it would have
+        # had (`verify` reports it as unhashed).
+        chain = self._chain()
+        previous = chain.previous(aggregate_id, version)
+        return event_hash(previous, aggregate_id, version, stored.topic, state)
+
+    def _chain(self) -> HashChain:
+        chain = getattr(self.mapper, "chain", None)
+        assert isinstance(chain, HashChain)
+        return chain
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        # Hashes of this save join the shared chain cache only once stored.
+        chain = self._chain()
+        chain.begin()
+        recordings = super()._record(processing_event)
+        chain.committed()
+        return recordings
 
     @contextmanager
     def serialised(self, command: object) -> Iterator[None]:
@@ -171,6 +213,14 @@ class LedgerBase(Application[UUID]):
         if found is None:
             raise NotFound(f"{what} not found")
         return found
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        return self._find(cls, aggregate_id)
+
+    def record(self, ctx: CommandContext, *aggregates: Aggregate) -> int:
+        """Saves what the aggregates have pending in one atomic save; the
+        position of the last event recorded."""
+        return self._commit(ctx, *aggregates)[0]
 
     def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:

@@ -48,7 +48,14 @@ def start_server(env: dict[str, str], workdir: Path) -> Server:
     log = workdir / "server.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "serve", "--port", str(port)],
-        env={**os.environ, **env, "SEATLEDGER_BOOTSTRAP_KEY": KEY},
+        # No periodic audit checkpoints unless a test asks: a checkpoint landing
+        # between two calls would move the head that position tests compare.
+        env={
+            **os.environ,
+            "SEATLEDGER_CHECKPOINT_INTERVAL_S": "0",
+            **env,
+            "SEATLEDGER_BOOTSTRAP_KEY": KEY,
+        },
         cwd=workdir,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,

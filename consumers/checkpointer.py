@@ -1,0 +1,46 @@
+"""Writes an audit checkpoint every so often (infra/audit.py).
+
+Runs in every `serve` process; when several race, the store's version check
+lets one checkpoint through and the others find nothing left to record.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import structlog
+
+from infra.audit import write_checkpoint
+from infra.usecases.base import LedgerBase
+
+log = structlog.get_logger(__name__)
+
+
+class Checkpointer:
+    def __init__(self, ledger: LedgerBase, interval_s: float) -> None:
+        self.ledger = ledger
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                write_checkpoint(self.ledger)
+            except Exception:
+                # The store is down or busy: the next round covers this one's
+                # events too, nothing is lost by waiting.
+                log.exception("audit checkpoint failed")
+
+    def start(self) -> None:
+        if self.interval_s <= 0:
+            return
+        self._thread = threading.Thread(
+            target=self.run, name="checkpointer", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
