@@ -242,13 +242,17 @@ def export(
     tenant: UUID = typer.Option(..., "--tenant", help="the tenant to export"),
     after: int = typer.Option(0, "--after", min=0, help="only events after this"),
     output: str = typer.Option("-", "--output", "-o", help="file, or - for stdout"),
+    include_subtenants: bool = typer.Option(
+        False, "--include-subtenants", help="also the events of its sub-tenants"
+    ),
 ) -> None:
-    """Write a tenant's events with their hashes as JSON Lines."""
+    """Write a tenant's events with their hashes as JSON Lines, in log order;
+    the summary on stderr names the position to continue from with --after."""
     from infra.export import run_export
 
     c = bootstrap(Settings())
     try:
-        run_export(c, tenant, after, output, console)
+        run_export(c, tenant, after, output, console, include_subtenants)
     finally:
         c.close()
 
