@@ -1,0 +1,349 @@
+"""The History section of API.md over HTTP: `GET /v1/events`, a tenant's
+history and `GET /v1/audit/verify` — paging by position, the envelope
+fields, tenant filtering, who may read what, and the chain check."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from api.routes import history
+from domain.commands import CreateTenant, UpdateTenant
+from infra.bootstrap import Container
+from infra.events import CommandContext
+from tests.e2e.conftest import Server
+from tests.e2e.helpers import problem, tenant, uniq
+
+GHOST = "00000000-0000-4000-8000-00000000dead"
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+FIELDS = {
+    "position",
+    "event_id",
+    "aggregate_id",
+    "aggregate_type",
+    "aggregate_version",
+    "type",
+    "occurred_at",
+    "tenant_id",
+    "actor",
+    "correlation_id",
+    "payload",
+    "hash",
+}
+
+
+def ok(r: httpx.Response, status: int = 200) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    return dict(r.json())
+
+
+def every_event(
+    c: httpx.Client, path: str = "/v1/events", limit: int = 1000, **params: Any
+) -> list[dict[str, Any]]:
+    """All pages, following next_after until it is null."""
+    events: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        page = ok(c.get(path, params={"after": after, "limit": limit, **params}))
+        events.extend(page["events"])
+        if page["next_after"] is None:
+            return events
+        assert page["next_after"] > after, page
+        after = page["next_after"]
+
+
+def member(c: httpx.Client, tid: str, **headers: str) -> dict[str, Any]:
+    body = {"email": f"h{uuid.uuid4().hex[:12]}@example.org", "role": "member"}
+    return ok(c.post(f"/v1/tenants/{tid}/members", json=body, headers=headers), 201)
+
+
+def family(c: httpx.Client) -> dict[str, str]:
+    """P (with multi_tenant) -> C, and an unrelated X, each with a member."""
+    p = tenant(c)["tenant_id"]
+    ok(c.post(f"/v1/tenants/{p}/licenses", json={"feature": "multi_tenant"}), 201)
+    child = tenant(c, parent_id=p)["tenant_id"]
+    ids = {"P": p, "C": child, "X": tenant(c)["tenant_id"]}
+    for tid in ids.values():
+        member(c, tid)
+    return ids
+
+
+@contextmanager
+def key(
+    srv: Server, c: httpx.Client, role: str, tid: str | None = None
+) -> Iterator[tuple[str, httpx.Client]]:
+    body: dict[str, Any] = {"name": uniq("history key"), "role": role}
+    if tid:
+        body["tenant_id"] = tid
+    created = ok(c.post("/v1/api-keys", json=body), 201)
+    with srv.client(created["secret"]) as client:
+        yield created["key_id"], client
+
+
+# Paging ---------------------------------------------------------------------
+
+
+def test_events_page_in_position_order_and_next_after_resumes(
+    c: httpx.Client,
+) -> None:
+    member(c, tenant(c)["tenant_id"])
+    everything = every_event(c)
+    assert len(everything) >= 3
+    paged: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        page = ok(c.get("/v1/events", params={"after": after, "limit": 2}))
+        assert len(page["events"]) <= 2
+        assert all(e["position"] > after for e in page["events"])
+        paged.extend(page["events"])
+        if page["next_after"] is None:
+            break
+        # Unfiltered, a full page ends where the next one starts.
+        assert page["next_after"] == page["events"][-1]["position"]
+        after = page["next_after"]
+    positions = [e["position"] for e in paged]
+    assert positions == sorted(set(positions))
+    # Checkpoints may be recorded meanwhile: only ever more, never fewer.
+    assert positions[: len(everything)] == [e["position"] for e in everything]
+
+
+def test_the_last_page_has_no_next_after(c: httpx.Client) -> None:
+    write = member(c, tenant(c)["tenant_id"])
+    page = ok(c.get("/v1/events", params={"after": write["position"] - 1}))
+    assert write["position"] in [e["position"] for e in page["events"]]
+    assert page["next_after"] is None
+    beyond = ok(c.get("/v1/events", params={"after": 2**62}))
+    assert beyond == {"events": [], "next_after": None}
+
+
+def test_a_tenants_history_pages_with_next_after(c: httpx.Client) -> None:
+    tid = tenant(c)["tenant_id"]
+    for _ in range(3):
+        member(c, tid)
+    path = f"/v1/tenants/{tid}/history"
+    whole = every_event(c, path)
+    one_by_one = every_event(c, path, limit=1)
+    assert [e["position"] for e in one_by_one] == [e["position"] for e in whole]
+    first = ok(c.get(path, params={"limit": 1}))
+    assert first["next_after"] == first["events"][0]["position"]
+
+
+# The envelope -----------------------------------------------------------------
+
+
+def test_an_event_records_who_why_and_its_hash(srv: Server, c: httpx.Client) -> None:
+    tid = tenant(c)["tenant_id"]
+    correlation = f"audit-{uuid.uuid4()}"
+    with key(srv, c, "tenant_admin", tid) as (key_id, admin):
+        added = member(admin, tid, **{"X-Correlation-Id": correlation})
+    events = every_event(c, f"/v1/tenants/{tid}/history")
+    recorded = [e for e in events if e["correlation_id"] == correlation]
+    assert {e["actor"] for e in recorded} == {f"key:{key_id}"}
+    [event] = [e for e in recorded if e["aggregate_id"] == added["member_id"]]
+    assert event.keys() >= FIELDS
+    # The call's position is that of the last event it recorded.
+    assert event["position"] <= added["position"]
+    at = {"after": added["position"] - 1, "limit": 1}
+    [last] = ok(c.get("/v1/events", params=at))["events"]
+    assert last["position"] == added["position"]
+    assert last["correlation_id"] == correlation
+    assert event["actor"] == f"key:{key_id}"
+    assert event["tenant_id"] == tid
+    assert event["aggregate_type"] == "Member"
+    assert event["aggregate_version"] == 1
+    assert event["payload"]["email"] == added["email"]
+    assert HEX64.match(event["hash"]), event
+    uuid.UUID(event["event_id"])
+    assert datetime.fromisoformat(event["occurred_at"]).utcoffset() is not None
+    created = events[0]
+    assert created["type"] == "TenantCreated", created
+    assert created["actor"] == "key:operator"
+    assert created["aggregate_id"] == tid
+
+
+def test_the_correlation_id_of_a_request_is_recorded(c: httpx.Client) -> None:
+    tid = tenant(c)["tenant_id"]
+    r = c.post(
+        f"/v1/tenants/{tid}/members",
+        json={"email": f"h{uuid.uuid4().hex[:12]}@example.org", "role": "member"},
+    )
+    correlation = r.headers["x-correlation-id"]
+    position = ok(r, 201)["position"]
+    events = every_event(c, f"/v1/tenants/{tid}/history")
+    [last] = [e for e in events if e["position"] == position]
+    assert last["correlation_id"] == correlation
+    # The tenant's creation was another request.
+    assert events[0]["correlation_id"] != correlation
+
+
+# Tenant filtering and scope -----------------------------------------------------
+
+
+def test_tenant_filter_and_history_hold_exactly_that_tenants_events(
+    c: httpx.Client,
+) -> None:
+    ids = family(c)
+    history = every_event(c, f"/v1/tenants/{ids['P']}/history")
+    filtered = every_event(c, tenant_id=ids["P"])
+    assert history and {e["tenant_id"] for e in history} == {ids["P"]}
+    assert [e["position"] for e in filtered] == [e["position"] for e in history]
+    # The child's events are its own, not the parent's.
+    child = every_event(c, f"/v1/tenants/{ids['C']}/history")
+    assert child and {e["tenant_id"] for e in child} == {ids["C"]}
+
+
+def test_a_scoped_key_sees_only_its_subtree(srv: Server, c: httpx.Client) -> None:
+    ids = family(c)
+    for role in ("auditor", "partner"):
+        with key(srv, c, role, ids["P"]) as (_, scoped):
+            seen = {e["tenant_id"] for e in every_event(scoped)}
+            # Only P and C: no other tenant and no event of no tenant.
+            assert seen == {ids["P"], ids["C"]}, seen
+            every_event(scoped, f"/v1/tenants/{ids['C']}/history")
+            for r in (
+                scoped.get("/v1/events", params={"tenant_id": ids["X"]}),
+                scoped.get(f"/v1/tenants/{ids['X']}/history"),
+                scoped.get("/v1/audit/verify", params={"tenant_id": ids["X"]}),
+            ):
+                problem(r, 404, "not_found")
+
+
+def test_a_tenant_admin_reads_its_own_history_only(
+    srv: Server, c: httpx.Client
+) -> None:
+    ids = family(c)
+    with key(srv, c, "tenant_admin", ids["C"]) as (_, admin):
+        assert {e["tenant_id"] for e in every_event(admin)} == {ids["C"]}
+        problem(admin.get(f"/v1/tenants/{ids['P']}/history"), 404, "not_found")
+
+
+def test_events_of_no_tenant_are_for_unscoped_keys_only(
+    srv: Server, c: httpx.Client
+) -> None:
+    ids = family(c)
+    with key(srv, c, "auditor") as (key_id, unscoped):
+        # Creating the unscoped key recorded an event that belongs to no tenant.
+        mine = [e for e in every_event(unscoped) if e["aggregate_id"] == key_id]
+        assert mine and mine[0]["tenant_id"] is None
+        with key(srv, c, "auditor", ids["P"]) as (_, scoped):
+            assert key_id not in {e["aggregate_id"] for e in every_event(scoped)}
+
+
+def test_analysts_may_not_read_history(srv: Server, c: httpx.Client) -> None:
+    ids = family(c)
+    for tid in (ids["P"], None):
+        with key(srv, c, "analyst", tid) as (_, analyst):
+            for r in (
+                analyst.get("/v1/events"),
+                analyst.get("/v1/events", params={"tenant_id": ids["P"]}),
+                analyst.get(f"/v1/tenants/{ids['P']}/history"),
+                analyst.get("/v1/audit/verify"),
+            ):
+                problem(r, 404, "not_found")
+
+
+def test_an_unknown_tenant_is_not_found(c: httpx.Client) -> None:
+    for r in (
+        c.get(f"/v1/tenants/{GHOST}/history"),
+        c.get("/v1/events", params={"tenant_id": GHOST}),
+        c.get("/v1/audit/verify", params={"tenant_id": GHOST}),
+    ):
+        problem(r, 404, "not_found")
+
+
+# Validation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("limit", "0"),
+        ("limit", "1001"),
+        ("limit", "ten"),
+        ("after", "-1"),
+        ("after", "x"),
+        ("tenant_id", "not-a-uuid"),
+    ],
+)
+def test_bad_paging_parameters_are_validation_errors(
+    c: httpx.Client, name: str, value: str
+) -> None:
+    tid = tenant(c)["tenant_id"]
+    paths = ["/v1/events"]
+    if name != "tenant_id":
+        paths.append(f"/v1/tenants/{tid}/history")
+    for path in paths:
+        body = problem(c.get(path, params={name: value}), 422, "validation_error")
+        assert name in {e["field"] for e in body["errors"]}, body
+
+
+def test_a_limit_of_1000_is_served(c: httpx.Client) -> None:
+    page = ok(c.get("/v1/events", params={"limit": 1000}))
+    assert len(page["events"]) <= 1000
+
+
+def test_a_malformed_tenant_is_422_before_scope(srv: Server, c: httpx.Client) -> None:
+    with key(srv, c, "analyst") as (_, analyst):
+        r = analyst.get("/v1/tenants/not-a-uuid/history", params={"limit": 0})
+        problem(r, 422, "validation_error")
+        r = analyst.get("/v1/audit/verify", params={"tenant_id": "nope"})
+        problem(r, 422, "validation_error")
+
+
+# Verify (needs infra/audit.py's verify) -------------------------------------------
+
+
+def test_verify_reports_an_untampered_store_as_intact(
+    srv: Server, c: httpx.Client
+) -> None:
+    ids = family(c)
+    report = ok(c.get("/v1/audit/verify"))
+    assert report["ok"] is True, report
+    assert report["checked"] > 0
+    assert report["head_hash"] is None or HEX64.match(report["head_hash"]), report
+    assert report.get("first_bad_position") is None
+    with key(srv, c, "auditor", ids["P"]) as (_, scoped):
+        mine = ok(scoped.get("/v1/audit/verify"))
+        assert mine["ok"] is True and mine["checked"] > 0, mine
+        child = ok(scoped.get("/v1/audit/verify", params={"tenant_id": ids["C"]}))
+        assert child["ok"] is True and child["checked"] > 0, child
+
+
+# The scan budget ------------------------------------------------------------------
+
+
+def test_a_filtered_page_scans_a_bounded_stretch_and_says_where_it_stopped(
+    container: Container, ctx: CommandContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process, on the real store of either backend, with the budget made
+    small: a page covers at most SCAN_BUDGET stored events, may hold none,
+    and paging on from next_after until it is null misses nothing."""
+    monkeypatch.setattr(history, "SCAN_BUDGET", 4)
+    monkeypatch.setattr(history, "SCAN_BATCH", 3)
+    ledger = container.ledger
+    mine = ledger.create_tenant(ctx, CreateTenant(name=uniq())).aggregate.id
+    for _ in range(5):  # a long stretch of other tenants' events
+        ledger.create_tenant(ctx, CreateTenant(name=uniq()))
+    ledger.update_tenant(ctx, UpdateTenant(tenant_id=mine, name=uniq()))
+    head = ledger.head()
+    pages, after = [], 0
+    while True:
+        found, next_after = history._scan(ledger, after, 100, {str(mine)})
+        pages.append(found)
+        if next_after is None:
+            break
+        assert after < next_after <= after + 4  # SQLite and PG: no gaps here
+        after = next_after
+    assert [] in pages  # a stretch of other tenants' events: an empty page
+    positions = [e.position for page in pages for e in page]
+    unbounded = [
+        e.position for e in ledger.envelopes_after(0, head) if e.tenant_id == str(mine)
+    ]
+    assert positions == unbounded and len(positions) >= 2
