@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from api.auth import Guard
 from api.policy import guard
@@ -91,12 +92,27 @@ async def _wait(
         await asyncio.sleep(0.005)
 
 
+def invalid(field: str, message: str, value: object) -> RequestValidationError:
+    """A 422 naming a query parameter, like the framework's own."""
+    loc = ("query", field)
+    error = {"type": "value_error", "loc": loc, "msg": message, "input": str(value)}
+    return RequestValidationError([error])
+
+
 def instant_param(
+    request: Request,
     at: datetime | None = Query(
         default=None,
-        description="an ISO 8601 instant: the state as it was then, from the events",
+        description="an ISO 8601 instant (UTC when no offset is given): the state "
+        "as it was then, rebuilt from the events; not in the future",
     ),
 ) -> datetime | None:
+    """`?at=` in UTC, refused when in the future (the past is all the events
+    know). In UTC because days are UTC days: at 01:00+02:00 it is still the
+    day before, and end dates are judged on that day."""
     if at is None:
         return None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    if at > container(request).ledger.clock():
+        raise invalid("at", "the instant is in the future", at.isoformat())
+    return at.astimezone(UTC)

@@ -1,4 +1,5 @@
-"""Reports for analysts: active users, future starters included."""
+"""Reports for analysts: active users (future starters included) and the
+daily usage history of the seat pools."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.auth import Guard
 from api.deps import container, projection_position
 from api.policy import guard
 from api.schemas import ActiveUsersOut, ReportMember
+from api.usage_history_schemas import UsageHistoryOut
+from api.usage_reads import ReportDays, history, report_days
+from domain.common import POOL_PATTERN
 from domain.errors import NotFound
 from infra.bootstrap import Container
 from projections import members as members_view
@@ -68,6 +72,27 @@ def active_users(
         members=members,
     )
     return _csv(report) if format == "csv" else report
+
+
+@router.get("/usage-history", response_model=UsageHistoryOut)
+def usage_history(
+    tenant_id: UUID,
+    days: ReportDays = Depends(report_days),
+    pool: str | None = Query(
+        default=None, pattern=POOL_PATTERN, description="only this pool"
+    ),
+    access: Guard = Depends(guard),
+    c: Container = Depends(container),
+) -> UsageHistoryOut:
+    """Daily peak and end-of-day usage per pool, from `from` to `to` (UTC days,
+    at most 366; default the 30 days up to today), derived from the stored
+    events: always complete, so it takes no `min_position`. A day's peaks are
+    the most at any moment of it; its `end_*` values are judged at its last
+    instant (for today: now), so end dates and invitation expiries count.
+    Days without events carry the state on; days before a pool's limit was
+    first set are left out."""
+    access.check(tenant_id)
+    return history(c, tenant_id, pool, days)
 
 
 def _csv(report: ActiveUsersOut) -> Response:

@@ -16,6 +16,7 @@ from api.deps import (
 )
 from api.policy import guard
 from api.schemas import AssignmentBody, HoldersOut, PoolOut, SeatLimitBody, UsageOut
+from api.usage_reads import dashboard_at, dashboard_position
 from domain.commands import AssignSeat, ReleaseSeat, SetSeatLimit
 from domain.common import HOLDER_PATTERN, POOL_PATTERN
 from domain.errors import NotFound
@@ -128,11 +129,19 @@ def holders(
 @router.get("/usage", response_model=UsageOut)
 def usage_dashboard(
     tenant_id: UUID,
-    position: int = Depends(tenant_projection_position),
+    at: datetime | None = Depends(instant_param),
+    position: int | None = Depends(dashboard_position),
     access: Guard = Depends(guard),
     c: Container = Depends(container),
 ) -> UsageOut:
+    """Every contracted pool of the tenant (projection). With `at`, as the
+    dashboard showed it then, rebuilt from the events (an instant in the
+    future is 422); its `position` is then the latest position among the
+    tenant and its pools at `at`, and `min_position` is not needed."""
     access.check(tenant_id)
+    if at is not None:
+        return dashboard_at(c, tenant_id, at)
+    assert position is not None  # dashboard_position gives one when `at` is absent
     with c.db.read() as tx:
         pools = usage.pools_of(tx, str(tenant_id), c.ledger.clock())
         if not pools and not tenant_tree.exists(tx, str(tenant_id)):
