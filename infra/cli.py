@@ -228,11 +228,21 @@ def replay(
 ) -> None:
     """Rebuild projections from the event store into fresh tables and swap
     them in atomically; the service keeps serving the old ones meanwhile."""
-    from infra.replay import run_replay
+    from infra.replay import ReplayBusy, UnknownProjection, run_replay
+    from infra.replay import select_projections as check_names
 
+    try:
+        # Before bootstrap: a typo must not even create the data folder.
+        check_names(projection or None)
+    except UnknownProjection as exc:
+        console.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(2) from None
     c = bootstrap(Settings())
     try:
         run_replay(c, projection or None, batch, console)
+    except ReplayBusy as exc:
+        console.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(1) from None
     finally:
         c.close()
 
