@@ -95,7 +95,7 @@ class Settings(BaseSettings):
             }
         parts = urlsplit(self.database_url)
         return common | {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "infra.store:FailFastPostgresFactory",
             "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
             "POSTGRES_HOST": parts.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(parts.port or 5432),
