@@ -5,6 +5,9 @@ recorded at save time). A sub-tenant's events name the sub-tenant, so they are
 left out unless asked for; the parent's side of an allocation
 (`SeatAllocatedToChild`) is the parent's own event and is always in.
 
+Each line is the envelope plus `stored`: the event's topic and its state as
+stored, which is what its hash covers.
+
 The log is read in batches up to the head seen at the start, never all at
 once, so memory stays flat and the summary names a position that bounds
 exactly what was read: `--after <that position>` continues without a gap or
@@ -94,7 +97,10 @@ def _write(
         envelope = to_envelope(notification, ledger.mapper.transcoder)
         if envelope.tenant_id not in tenants:
             continue
-        line = json.dumps(envelope.to_dict(), ensure_ascii=False)
+        # With the event as stored, an auditor recomputes every hash from the
+        # file alone (the recipe is in the README).
+        stored = {"topic": notification.topic, "state": json.loads(notification.state)}
+        line = json.dumps(envelope.to_dict() | {"stored": stored}, ensure_ascii=False)
         out.write(line.encode() + b"\n")
         written, last = written + 1, envelope.position
     return written, last

@@ -3,6 +3,7 @@ on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -125,6 +126,30 @@ def test_export_writes_only_the_tenants_events_in_log_order(
     assert f"exported {len(expected)} event(s)" in run.stderr
     assert f"last at position {expected[-1]}" in run.stderr
     assert run.read_through == container.ledger.head()
+
+
+def test_an_auditor_recomputes_every_hash_from_the_file_alone(
+    container: Container, settings: Settings, history: History
+) -> None:
+    """The README's recipe, written independently of infra/chain.py."""
+    run = run_export(settings, "--tenant", str(history.partner))
+    assert run.code == 0, run.stderr
+    previous: dict[str, str] = {}
+    for line in run.lines:
+        state = line["stored"]["state"]
+        claimed = state["_meta"].pop("hash")
+        assert claimed == line["hash"]
+        prior = previous.get(line["aggregate_id"], "0" * 64)
+        head = (
+            f"{prior}\n{line['aggregate_id']}\n{line['aggregate_version']}\n"
+            f"{line['stored']['topic']}\n"
+        )
+        body = json.dumps(
+            state, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        assert hashlib.sha256((head + body).encode()).hexdigest() == claimed, line
+        previous[line["aggregate_id"]] = claimed
+    assert len(previous) >= 3  # tenant, pool, name claim: whole chains
 
 
 def test_sub_tenants_are_included_only_when_asked(
