@@ -68,6 +68,11 @@ class VerifyOut(BaseModel):
         description="checked events after what the latest checkpoint covers"
         " (chained, but not yet anchored by a checkpoint)",
     )
+    unhashed: int = Field(
+        default=0,
+        description="events recorded before events carried hashes, accepted at"
+        " the start of their aggregates' histories before the first checkpoint",
+    )
 
     @classmethod
     def of(cls, report: VerifyReport) -> VerifyOut:

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 BATCH = 1000
+# Heads per checkpoint: about 150 bytes each, so a checkpoint stays far below
+# Kafka's default 1 MiB message limit.
+MAX_HEADS = 2000
 CHECKPOINT_ACTOR = "system:audit-checkpoint"
 
 
@@ -58,6 +61,10 @@ class VerifyReport:
     # come after what it covers (chained, but not yet anchored).
     checkpoint_position: int | None = None
     since_checkpoint: int = 0
+    # Events recorded before events carried hashes (a store older than the
+    # hash chain): accepted at the start of their aggregates' histories until
+    # the first checkpoint anchors them.
+    unhashed: int = 0
 
 
 class Tampered(Exception):
@@ -100,6 +107,8 @@ class Walk:
     checked: int = 0
     head_hash: str | None = None
     checkpoint_position: int | None = None
+    unhashed: int = 0
+    hashed: set[UUID] = field(default_factory=set)
 
     def step(self, n: Notification) -> None:
         aggregate_id, version = n.originator_id, n.originator_version
@@ -107,6 +116,8 @@ class Walk:
         state = _state(n)
         meta = state.get(META)
         tenant = meta.get("tenant_id") if isinstance(meta, dict) else None
+        if not (tenant is None or isinstance(tenant, str)):
+            raise Tampered(n.id, "the stored event names no readable tenant")
         trail = aggregate_id == AUDIT_TRAIL_ID
         if not (trail or self.tenants is None or tenant in self.tenants):
             return
@@ -120,10 +131,19 @@ class Walk:
                 f"..v{version - 1}" if version > last + 2 else ""
             )
             raise Tampered(n.id, f"{what}: {missing} missing before v{version}")
+        computed = event_hash(previous, aggregate_id, version, n.topic, state)
         if stored is None:
-            raise Tampered(n.id, f"{what} v{version} carries no hash")
-        if event_hash(previous, aggregate_id, version, n.topic, state) != stored:
+            # Recorded before events carried hashes: accepted only as the
+            # start of an aggregate's history, before the first checkpoint
+            # (which then anchors what these events would have hashed to).
+            if self.checkpoint_position is not None or aggregate_id in self.hashed:
+                raise Tampered(n.id, f"{what} v{version} carries no hash")
+            self.unhashed += 1
+            stored = computed
+        elif computed != stored:
             raise Tampered(n.id, f"{what} v{version} does not match its hash")
+        else:
+            self.hashed.add(aggregate_id)
         self.heads[aggregate_id] = (version, stored)
         self.checked += 1
         if not trail:
@@ -149,16 +169,20 @@ class Walk:
             )
         covered = [e for e in self.window if e.position <= through]
         self.window = [e for e in self.window if e.position > through]
-        _compare(position, covered, self._recorded(heads))
+        _compare(position, covered, self._recorded(position, heads))
         self.through = through
         self.head_hash = hash_
         self.checkpoint_position = position
 
-    def _recorded(self, heads: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    def _recorded(
+        self, position: int, heads: dict[str, Any]
+    ) -> dict[str, tuple[int, str]]:
         recorded: dict[str, tuple[int, str]] = {}
         for aggregate_id, head in heads.items():
-            if not (isinstance(head, list) and len(head) == 3):
-                continue  # malformed entries show up as a mismatch
+            if not _is_head(head):
+                raise Tampered(
+                    position, f"checkpoint entry for {aggregate_id} is malformed"
+                )
             version, hash_, tenant = head
             if self.tenants is None or tenant in self.tenants:
                 recorded[aggregate_id] = (version, hash_)
@@ -173,6 +197,7 @@ class Walk:
             reason=bad.reason if bad else None,
             checkpoint_position=self.checkpoint_position,
             since_checkpoint=len(self.window),
+            unhashed=self.unhashed,
         )
 
 
@@ -209,6 +234,18 @@ def _compare(
         raise Tampered(*min(problems))
 
 
+def _is_head(head: object) -> bool:
+    """[version, hash, tenant or None], as write_checkpoint records it."""
+    if not (isinstance(head, list) and len(head) == 3):
+        return False
+    version, hash_, tenant = head
+    return (
+        isinstance(version, int)
+        and isinstance(hash_, str)
+        and (tenant is None or isinstance(tenant, str))
+    )
+
+
 def _state(n: Notification) -> dict[str, Any]:
     try:
         state = json.loads(n.state)
@@ -233,7 +270,11 @@ def verify(
     walk = Walk(tenants)
     try:
         for n in stream(ledger):
-            walk.step(n)
+            try:
+                walk.step(n)
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                # A shape no genuine event has: tampering, never a crash.
+                raise Tampered(n.id, f"the stored event is malformed ({exc})") from exc
             if progress is not None:
                 progress(n.id)
     except Tampered as bad:
@@ -244,41 +285,52 @@ def verify(
     return walk.report()
 
 
-def write_checkpoint(ledger: LedgerBase) -> int | None:
-    """Records the heads of every aggregate changed since the last checkpoint;
-    the position of the new checkpoint, or None when nothing changed (or
-    another process recorded one at the same moment)."""
+def write_checkpoint(ledger: LedgerBase, max_heads: int = MAX_HEADS) -> int | None:
+    """Records the heads of every aggregate changed since the last checkpoint,
+    in checkpoints of at most `max_heads` aggregates each (a checkpoint is an
+    event like any other: it must stay small enough for Kafka). The position
+    of the last checkpoint recorded; None when nothing changed, or when
+    another process recorded one at the same moment."""
+    recorded = None
+    while True:
+        position, more = _checkpoint_once(ledger, max_heads)
+        recorded = position or recorded
+        if position is None or not more:
+            return recorded
+
+
+def _checkpoint_once(ledger: LedgerBase, max_heads: int) -> tuple[int | None, bool]:
     trail = ledger.find(AuditTrail, AUDIT_TRAIL_ID)
     after = trail.through if trail is not None else 0
-    head = ledger.head()
     heads: Heads = {}
-    through = after
-    for n in stream(ledger, after, stop=head):
+    through, more = after, False
+    for n in stream(ledger, after, stop=ledger.head()):
+        key = str(n.originator_id)
+        if key not in heads and len(heads) == max_heads:
+            more = True
+            break
         through = n.id
         if n.originator_id == AUDIT_TRAIL_ID:
             continue
         meta = _state(n).get(META)
         meta = meta if isinstance(meta, dict) else {}
-        heads[str(n.originator_id)] = [
-            n.originator_version,
-            meta.get(HASH),
-            meta.get("tenant_id"),
-        ]
+        hash_ = meta.get(HASH) or ledger.stored_hash(UUID(key), n.originator_version)
+        heads[key] = [n.originator_version, hash_, meta.get("tenant_id")]
     if not heads:
-        return None
+        return None, False
     trail = trail if trail is not None else AuditTrail()
     trail.check(through, heads)
     try:
         position = ledger.record(CommandContext(actor=CHECKPOINT_ACTOR), trail)
     except IntegrityError:
-        return None
+        return None, False
     log.info(
         "audit checkpoint recorded",
         position=position,
         through=through,
         aggregates=len(heads),
     )
-    return position
+    return position, more
 
 
 def run_verify(c: Container, tenants: set[str] | None, console: Console) -> bool:

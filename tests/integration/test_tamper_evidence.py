@@ -412,3 +412,80 @@ def _forged(previous: Row, victim: Row, holder: str, bump: int = 0) -> bytes:
     )
     state[META]["hash"] = hash_
     return json.dumps(state).encode()
+
+
+def test_a_store_older_than_the_chain_verifies_and_takes_writes(
+    container: Container, ctx: CommandContext
+) -> None:
+    """Events recorded before events carried hashes: a long pool history
+    (deeper than Python's recursion limit would allow to fold recursively)
+    still takes new writes, verifies as `unhashed` until the first checkpoint
+    anchors it, and tampering with it is still found."""
+    ledger = container.ledger
+    chain = ledger.mapper.chain  # type: ignore[attr-defined]
+    ledger.mapper.chain = None  # type: ignore[attr-defined]  # the old release
+    try:
+        tenant = ledger.create_tenant(ctx, CreateTenant(name="Old")).aggregate.id
+        ledger.set_seat_limit(ctx, SetSeatLimit(tenant_id=tenant, pool="p", limit=5000))
+        for i in range(1200):
+            cmd = AssignSeat(tenant_id=tenant, pool="p", holder_id=f"old-{i}")
+            ledger.assign_seat(ctx, cmd)
+    finally:
+        ledger.mapper.chain = chain  # type: ignore[attr-defined]
+    legacy = ledger.head()
+    cmd = AssignSeat(tenant_id=tenant, pool="p", holder_id="new")
+    ledger.assign_seat(ctx, cmd)
+    report = verify(ledger)
+    assert report.ok, report
+    assert report.unhashed == legacy
+    assert write_checkpoint(ledger) is not None
+    assert verify(ledger).ok
+    raw = RawStore(container)
+    victim = next(r for r in raw.rows() if r.decoded().get("holder_id") == "old-7")
+    state = victim.decoded()
+    state["holder_id"] = "forged"
+    raw.set_state(victim.position, state)
+    assert _bad(container)[0] is not None
+
+
+def test_checkpoints_stay_small_and_still_chain(
+    container: Container, ctx: CommandContext
+) -> None:
+    ledger = container.ledger
+    for i in range(5):
+        ledger.create_tenant(ctx, CreateTenant(name=f"Small {i}"))
+    first = ledger.head()
+    last = write_checkpoint(ledger, max_heads=3)
+    assert last is not None
+    trail = [r for r in RawStore(container).rows() if r.aggregate_id == AUDIT_TRAIL_ID]
+    recorded = [r.decoded() for r in trail if "heads" in r.decoded()]
+    assert len(recorded) >= 3 and all(len(r["heads"]) <= 3 for r in recorded)
+    assert recorded[-1]["through"] >= first
+    report = verify(ledger)
+    assert report.ok and report.since_checkpoint == 0, report
+
+
+def test_a_forged_checkpoint_of_odd_shape_is_tampering_not_a_crash(
+    container: Container, history: History
+) -> None:
+    raw = RawStore(container)
+    rows = raw.rows()
+    checkpoint = next(r for r in rows if r.position == history.checkpoints[0])
+    previous = next(
+        r for r in rows if r.aggregate_id == AUDIT_TRAIL_ID and r.version == 1
+    )
+    for odd in (["seven", "x" * 64, None], [1, "h", ["a", "list"]], "nonsense"):
+        state = checkpoint.decoded()
+        split_hash(state)
+        state["heads"] = {str(history.pool_a): odd}
+        state[META]["hash"] = event_hash(
+            previous.decoded()[META]["hash"],
+            checkpoint.aggregate_id,
+            checkpoint.version,
+            checkpoint.topic,
+            state,
+        )
+        raw.set_state(checkpoint.position, state)
+        for scope in (None, {str(history.tenant_a)}):
+            position, reason = _bad(container, scope)
+            assert position == checkpoint.position, (odd, reason)
