@@ -10,9 +10,11 @@ already applied.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 from kafka import KafkaProducer
@@ -21,9 +23,14 @@ from kafka.errors import KafkaError
 from infra.db import Database
 from infra.kafka_io import Topics, encode_envelope, event_headers, partition_for
 from infra.ledger import Ledger
+from projections.envelope import Envelope
 from projections.sql import Tx
 
 log = structlog.get_logger(__name__)
+
+# Kafka's default message limit is 1 MiB (producer max_request_size, broker
+# message.max.bytes); stay below it with room for headers.
+MAX_MESSAGE_BYTES = 1_000_000
 
 TABLE = """CREATE TABLE IF NOT EXISTS relay_positions (
     name TEXT PRIMARY KEY,
@@ -69,12 +76,16 @@ class Relay:
         partitions = len(producer.partitions_for(self.topics.events))
         futures = []
         for e in envelopes:
+            value = encode_envelope(e)
+            if len(value) > MAX_MESSAGE_BYTES:
+                futures.append(self._too_large(producer, e, len(value)))
+                continue
             futures.append(
                 producer.send(
                     self.topics.events,
                     key=(e.tenant_id or "").encode(),
                     partition=partition_for(e.tenant_id, partitions),
-                    value=encode_envelope(e),
+                    value=value,
                     headers=event_headers(e),
                 )
             )
@@ -92,6 +103,21 @@ class Relay:
         lag = self.ledger.head() - reached
         log.info("relayed", count=len(envelopes), position=reached, lag=lag)
         return len(envelopes)
+
+    def _too_large(self, producer: KafkaProducer, e: Envelope, size: int) -> Any:
+        """An event Kafka would refuse forever must not stall every event after
+        it: its place is marked on the dead-letter topic, loudly."""
+        reason = f"{size} bytes: larger than Kafka's message limit"
+        log.error(
+            "event too large for Kafka; dead-lettered", position=e.position, size=size
+        )
+        marker = {"position": e.position, "event_id": e.event_id, "type": e.type}
+        return producer.send(
+            self.topics.events_dlq,
+            key=(e.tenant_id or "").encode(),
+            value=json.dumps(marker).encode(),
+            headers=[("dlq_reason", reason.encode())],
+        )
 
     def run(self) -> None:
         backoff = 0.1

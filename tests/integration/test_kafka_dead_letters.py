@@ -11,8 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from eventsourcing.persistence import StoredEvent
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from infra.ledger import Ledger
+from infra.settings import Settings
 from tests.conftest import fresh_schema
 from tests.integration.pipeline import Pipeline
 
@@ -235,3 +238,39 @@ def test_an_event_the_projection_cannot_apply_is_dead_lettered_not_retried_forev
         kafka_bootstrap, f"{events}.dlq", lambda r: r.key == tenant.encode(), 1
     )
     assert json.loads(dead.value) == poison and "holder_id" in reason(dead)
+
+
+def test_an_event_too_large_for_kafka_is_marked_on_the_dlq_not_retried_forever(
+    pipeline: Pipeline, api: httpx.Client, kafka_bootstrap: str
+) -> None:
+    tenant = new_tenant(api, "Huge Event AG")
+    settings = Settings(
+        database_url=pipeline.env["SEATLEDGER_DATABASE_URL"],
+        postgres_schema=pipeline.env["SEATLEDGER_POSTGRES_SCHEMA"],
+    )
+    ledger = Ledger(env=settings.eventsourcing_env())
+    try:
+        state = {"_meta": {"tenant_id": tenant}, "padding": "x" * 1_200_000}
+        huge = StoredEvent(
+            originator_id=uuid.uuid4(),
+            originator_version=1,
+            topic="domain.claim:Claim.Claimed",
+            state=json.dumps(state).encode(),
+        )
+        [position] = ledger.recorder.insert_events([huge])
+    finally:
+        ledger.close()
+    answer = api.post("/v1/commands", json=assign_command(tenant, "after-huge"))
+    assert answer.status_code == 201, answer.text
+
+    [marker] = collect(
+        kafka_bootstrap,
+        f"{pipeline.topics_prefix}.events.dlq",
+        lambda r: r.key == tenant.encode() and b'"position"' in r.value,
+        1,
+    )
+    assert json.loads(marker.value)["position"] == position
+    assert "message limit" in reason(marker)
+    # The events after it went on: the pipeline did not stall.
+    pipeline.wait_projected(api, answer.json()["position"])
+    assert seats(api, tenant) == (1, {"after-huge"})
