@@ -113,6 +113,10 @@ def instant_param(
     if at is None:
         return None
     at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    if at > container(request).ledger.clock():
+    try:
+        utc = at.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00: before year 1 in UTC
+        raise invalid("at", "the instant is out of range", at.isoformat()) from None
+    if utc > container(request).ledger.clock():
         raise invalid("at", "the instant is in the future", at.isoformat())
-    return at.astimezone(UTC)
+    return utc

@@ -145,3 +145,29 @@ def to_envelope(notification: Notification, transcoder: Transcoder) -> Envelope:
         payload=jsonable(state),
         hash=meta.get(HASH),
     )
+
+
+def readable_envelope(notification: Notification, transcoder: Transcoder) -> Envelope:
+    """The envelope, or for a stored row that cannot be decoded (only ever a
+    tampered one) a placeholder saying so, so auditors can page past it."""
+    try:
+        return to_envelope(notification, transcoder)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        aggregate_type, event_type = _names(notification.topic)
+        aggregate_id = str(notification.originator_id)
+        version = notification.originator_version
+        return Envelope(
+            position=notification.id,
+            event_id=str(uuid5(UUID(aggregate_id), str(version))),
+            aggregate_id=aggregate_id,
+            aggregate_type=aggregate_type,
+            aggregate_version=version,
+            type=event_type,
+            schema_version=0,
+            occurred_at="",
+            tenant_id=None,
+            actor=None,
+            correlation_id=None,
+            causation_id=None,
+            payload={"unreadable": "the stored event cannot be decoded"},
+        )

@@ -30,7 +30,7 @@ import typer
 from rich.progress import Progress
 
 from domain.errors import NotFound
-from infra.events import to_envelope
+from infra.events import readable_envelope
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
@@ -94,7 +94,7 @@ def _write(
     """Returns how many events were written and the position of the last."""
     written, last = 0, None
     for notification in _notifications(ledger, after, head, advance):
-        envelope = to_envelope(notification, ledger.mapper.transcoder)
+        envelope = readable_envelope(notification, ledger.mapper.transcoder)
         if envelope.tenant_id not in tenants:
             continue
         # With the event as stored, an auditor recomputes every hash from the

@@ -17,7 +17,7 @@ from api.history_schemas import EventOut, EventsOut, VerifyOut
 from api.policy import guard
 from infra import audit
 from infra.bootstrap import Container
-from infra.events import to_envelope
+from infra.events import readable_envelope
 from infra.ledger import Ledger
 from projections.envelope import Envelope
 
@@ -151,7 +151,7 @@ def _scan(
         batch = ledger.recorder.select_notifications(position + 1, min(size, budget))
         for notification in batch:
             position = notification.id
-            envelope = to_envelope(notification, transcoder)
+            envelope = readable_envelope(notification, transcoder)
             if tenants is None or envelope.tenant_id in tenants:
                 found.append(envelope)
                 if len(found) == limit:

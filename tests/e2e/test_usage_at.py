@@ -124,6 +124,10 @@ def test_an_instant_in_the_future_or_malformed_is_422(c: httpx.Client) -> None:
     assert c.put(f"/v1/tenants/{tid}/seats/expenses", json={"limit": 3}).is_success
     for path in (f"/v1/tenants/{tid}", f"/v1/tenants/{tid}/seats/expenses"):
         problem(c.get(path, params={"at": soon}), 422, "validation_error")
+        # Before year 1 once in UTC: out of range, not a 500.
+        early = {"at": "0001-01-01T05:00:00+14:00"}
+        problem(c.get(path, params=early), 422, "validation_error")
+    problem(c.get(usage(tid), params=early), 422, "validation_error")
     body = problem(
         c.get(usage(tid), params={"at": "yesterday"}), 422, "validation_error"
     )

@@ -489,3 +489,19 @@ def test_a_forged_checkpoint_of_odd_shape_is_tampering_not_a_crash(
         for scope in (None, {str(history.tenant_a)}):
             position, reason = _bad(container, scope)
             assert position == checkpoint.position, (odd, reason)
+
+
+def test_an_unreadable_row_is_reported_and_history_pages_past_it(
+    container: Container, history: History
+) -> None:
+    from api.routes.history import _scan
+
+    raw = RawStore(container)
+    victim = _events_of(raw.rows(), history.pool_a)[4]
+    raw.set_state(victim.position, b"\x00 not json at all")
+    position, reason = _bad(container)
+    assert position == victim.position and "not readable" in reason
+    page, _ = _scan(container.ledger, 0, 1000, None)
+    [shown] = [e for e in page if e.position == victim.position]
+    assert "unreadable" in shown.payload and shown.tenant_id is None
+    assert page[-1].position == raw.rows()[-1].position  # nothing after it lost
