@@ -36,14 +36,19 @@ class Claim(Aggregate):
     def is_free_for(self, owner: str) -> bool:
         return self.owner in (None, owner)
 
-    def take(self, owner: str) -> None:
-        """Takes a free claim (callers check is_free_for and name the error)."""
+    def take(self, owner: str, tenant_id: UUID | None = None) -> None:
+        """Takes a free claim (callers check is_free_for and name the error).
+        A name among siblings passes from tenant to tenant: the new holder's
+        tenant owns the claim's events from then on."""
         if self.owner != owner:
-            self._take(owner)
+            self._take(owner, tenant_id)
 
     @event("Reclaimed")
-    def _take(self, owner: str) -> None:
+    def _take(self, owner: str, tenant_id: UUID | None = None) -> None:
+        # Reclaimed events recorded before carried no tenant: it stays.
         self.owner = owner
+        if tenant_id is not None:
+            self.tenant_id = tenant_id
 
     def release(self) -> None:
         if self.owner is not None:

@@ -39,7 +39,7 @@ class TenantCases(LedgerBase):
             return Claim(key=key, owner=str(tenant_id), tenant_id=tenant_id)
         if not claim.is_free_for(str(tenant_id)):
             raise AlreadyExists("a sibling tenant with that name exists")
-        claim.take(str(tenant_id))
+        claim.take(str(tenant_id), tenant_id)
         return claim
 
     @retrying

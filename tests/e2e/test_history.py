@@ -199,6 +199,24 @@ def test_tenant_filter_and_history_hold_exactly_that_tenants_events(
     assert child and {e["tenant_id"] for e in child} == {ids["C"]}
 
 
+def test_a_name_passed_between_siblings_is_in_the_new_holders_history(
+    c: httpx.Client,
+) -> None:
+    """A renames away from a name and B takes it: B's taking is B's event,
+    not in A's history (the name claim passes from tenant to tenant)."""
+    name = uniq("Passed On")
+    a = tenant(c, name=name)["tenant_id"]
+    ok(c.patch(f"/v1/tenants/{a}", json={"name": uniq("Renamed")}))
+    b = tenant(c)["tenant_id"]
+    taken = ok(c.patch(f"/v1/tenants/{b}", json={"name": name}))["position"]
+    mine = every_event(c, f"/v1/tenants/{a}/history")
+    theirs = every_event(c, f"/v1/tenants/{b}/history")
+    assert taken in {e["position"] for e in theirs}
+    assert not [e for e in mine if e["payload"].get("owner") == b]
+    reclaimed = [e for e in theirs if e["type"] == "Reclaimed"]
+    assert reclaimed and reclaimed[-1]["payload"]["owner"] == b
+
+
 def test_a_scoped_key_sees_only_its_subtree(srv: Server, c: httpx.Client) -> None:
     ids = family(c)
     for role in ("auditor", "partner"):
