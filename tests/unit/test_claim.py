@@ -72,7 +72,16 @@ def test_a_released_claim_is_free_for_anyone_and_can_be_taken() -> None:
 
     assert claim.owner == "member:2"
     assert not claim.is_free_for("invitation:1")
-    assert payloads(claim) == [("Released", {}), ("Reclaimed", {"owner": "member:2"})]
+    taken = ("Reclaimed", {"owner": "member:2", "tenant_id": None})
+    assert payloads(claim) == [("Released", {}), taken]
+
+
+def test_a_name_taken_by_another_tenant_is_that_tenants_from_then_on() -> None:
+    claim = new_claim("tenant:a")
+    claim.release()
+    b = uuid4()
+    claim.take("tenant:b", b)
+    assert (claim.owner, claim.tenant_id) == ("tenant:b", b)
 
 
 def test_releasing_a_released_claim_is_a_no_op() -> None:
