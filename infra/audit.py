@@ -88,7 +88,7 @@ def stream(
         start = batch[-1].id + 1
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     position: int
     aggregate_id: UUID

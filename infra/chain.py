@@ -49,18 +49,20 @@ def split_hash(state: dict[str, Any]) -> str | None:
 
 
 class HashChain:
-    """The hashes of recent committed events by (aggregate, version), and the
-    ones being saved by this thread. A hash enters the shared cache only after
-    its save committed, so a save that lost a race never poisons the chain;
+    """The latest committed hash known of each recent aggregate, and the ones
+    being saved by this thread. A hash enters the shared cache only after its
+    save committed, so a save that lost a race never poisons the chain;
     (aggregate, version) of a committed event never changes, so several
-    processes' caches cannot disagree."""
+    processes' caches cannot disagree. One entry per aggregate: a save chains
+    to its aggregate's head, so reading a whole history (`?at=`) keeps only
+    the newest version it saw."""
 
     def __init__(
         self, lookup: Callable[[UUID, int], str | None], size: int = 100_000
     ) -> None:
         self._lookup = lookup
         self._size = size
-        self._committed: OrderedDict[tuple[UUID, int], str] = OrderedDict()
+        self._committed: OrderedDict[UUID, tuple[int, str]] = OrderedDict()
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -83,7 +85,9 @@ class HashChain:
         found = self._pending().get(key)
         if found is None:
             with self._lock:
-                found = self._committed.get(key)
+                head = self._committed.get(aggregate_id)
+            if head is not None and head[0] == version - 1:
+                found = head[1]
         if found is None:
             found = self._lookup(aggregate_id, version - 1)
             if found is None:
@@ -111,7 +115,10 @@ class HashChain:
             self._remember((aggregate_id, version), hash_)
 
     def _remember(self, key: tuple[UUID, int], value: str) -> None:
-        self._committed[key] = value
-        self._committed.move_to_end(key)
+        aggregate_id, version = key
+        known = self._committed.get(aggregate_id)
+        if known is None or known[0] <= version:
+            self._committed[aggregate_id] = (version, value)
+        self._committed.move_to_end(aggregate_id)
         while len(self._committed) > self._size:
             self._committed.popitem(last=False)
