@@ -1,53 +1,22 @@
-"""Tamper evidence: recompute the hash chains and the checkpoints over the log.
-
-Every stored event carries a hash chaining it to its aggregate's previous
-event (infra/chain.py). Periodically a checkpoint (domain/checkpoint.py)
-records the head of every aggregate changed since the previous checkpoint and
-the highest position it covers; checkpoints chain to each other as events of
-one aggregate. `verify` walks the log in position order, streamed, and finds:
-
-- an altered event: its content no longer matches its hash;
-- a deleted event: a version gap in its aggregate, or a head a checkpoint
-  recorded that the log no longer reaches;
-- an inserted event: a version seen twice or a hash that does not chain, or
-  an event a checkpoint does not account for;
-- reordered events: versions out of order, or an event moved across a
-  checkpoint's boundary.
-
-A dropped tail after the latest checkpoint cannot be told from history that
-was never written; `since_checkpoint` says how many events that covers, and an
-auditor who noted an earlier `head_hash` can check it is still in the chain.
-"""
+"""One verification pass over the log: the chains and the checkpoints."""
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import structlog
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import Notification
 
-from domain.checkpoint import AUDIT_TRAIL_ID, AuditTrail, Heads
-from infra.chain import GENESIS, HASH, META, event_hash, split_hash
-from infra.events import CommandContext
+from domain.checkpoint import AUDIT_TRAIL_ID
+from infra.chain import GENESIS, META, event_hash, split_hash
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from infra.bootstrap import Container
     from infra.usecases.base import LedgerBase
 
-log = structlog.get_logger(__name__)
-
 BATCH = 1000
-# Heads per checkpoint: about 150 bytes each, so a checkpoint stays far below
-# Kafka's default 1 MiB message limit.
-MAX_HEADS = 2000
-CHECKPOINT_ACTOR = "system:audit-checkpoint"
 
 
 @dataclass(frozen=True)
@@ -113,7 +82,7 @@ class Walk:
     def step(self, n: Notification) -> None:
         aggregate_id, version = n.originator_id, n.originator_version
         assert isinstance(aggregate_id, UUID)
-        state = _state(n)
+        state = state_of(n)
         meta = state.get(META)
         tenant = meta.get("tenant_id") if isinstance(meta, dict) else None
         if not (tenant is None or isinstance(tenant, str)):
@@ -246,7 +215,7 @@ def _is_head(head: object) -> bool:
     )
 
 
-def _state(n: Notification) -> dict[str, Any]:
+def state_of(n: Notification) -> dict[str, Any]:
     try:
         state = json.loads(n.state)
     except ValueError:
@@ -258,112 +227,3 @@ def _state(n: Notification) -> dict[str, Any]:
 
 def _kind(topic: str) -> str:
     return topic.split(":", 1)[-1].split(".")[0]
-
-
-def verify(
-    ledger: LedgerBase,
-    tenants: set[str] | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> VerifyReport:
-    """Recomputes the chains over the whole log. With `tenants`, only their
-    events (and the checkpoints' entries for them) are checked."""
-    walk = Walk(tenants)
-    try:
-        for n in stream(ledger):
-            try:
-                walk.step(n)
-            except (TypeError, ValueError, KeyError, AttributeError) as exc:
-                # A shape no genuine event has: tampering, never a crash.
-                raise Tampered(n.id, f"the stored event is malformed ({exc})") from exc
-            if progress is not None:
-                progress(n.id)
-    except Tampered as bad:
-        log.warning(
-            "audit verification failed", position=bad.position, reason=bad.reason
-        )
-        return walk.report(bad)
-    return walk.report()
-
-
-def write_checkpoint(ledger: LedgerBase, max_heads: int = MAX_HEADS) -> int | None:
-    """Records the heads of every aggregate changed since the last checkpoint,
-    in checkpoints of at most `max_heads` aggregates each (a checkpoint is an
-    event like any other: it must stay small enough for Kafka). The position
-    of the last checkpoint recorded; None when nothing changed, or when
-    another process recorded one at the same moment."""
-    recorded = None
-    while True:
-        position, more = _checkpoint_once(ledger, max_heads)
-        recorded = position or recorded
-        if position is None or not more:
-            return recorded
-
-
-def _checkpoint_once(ledger: LedgerBase, max_heads: int) -> tuple[int | None, bool]:
-    trail = ledger.find(AuditTrail, AUDIT_TRAIL_ID)
-    after = trail.through if trail is not None else 0
-    heads: Heads = {}
-    through, more = after, False
-    for n in stream(ledger, after, stop=ledger.head()):
-        key = str(n.originator_id)
-        if key not in heads and len(heads) == max_heads:
-            more = True
-            break
-        through = n.id
-        if n.originator_id == AUDIT_TRAIL_ID:
-            continue
-        meta = _state(n).get(META)
-        meta = meta if isinstance(meta, dict) else {}
-        hash_ = meta.get(HASH) or ledger.stored_hash(UUID(key), n.originator_version)
-        heads[key] = [n.originator_version, hash_, meta.get("tenant_id")]
-    if not heads:
-        return None, False
-    trail = trail if trail is not None else AuditTrail()
-    trail.check(through, heads)
-    try:
-        position = ledger.record(CommandContext(actor=CHECKPOINT_ACTOR), trail)
-    except IntegrityError:
-        return None, False
-    log.info(
-        "audit checkpoint recorded",
-        position=position,
-        through=through,
-        aggregates=len(heads),
-    )
-    return position, more
-
-
-def run_verify(c: Container, tenants: set[str] | None, console: Console) -> bool:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    head = c.ledger.head()
-    started = time.monotonic()
-    with Progress(
-        TextColumn("verifying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("verify", total=head)
-        report = verify(c.ledger, tenants, lambda p: bar.update(task, completed=p))
-    seconds = time.monotonic() - started
-    if report.ok:
-        console.print(
-            f"[green]ok[/]: {report.checked} events checked in {seconds:.1f}s; "
-            f"head hash {report.head_hash or '(no checkpoint yet)'}; "
-            f"{report.since_checkpoint} event(s) after the latest checkpoint"
-        )
-    else:
-        console.print(
-            f"[red]TAMPERED[/] at position {report.first_bad_position}: "
-            f"{report.reason} ({report.checked} events checked before it)"
-        )
-    return report.ok
