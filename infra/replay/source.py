@@ -1,0 +1,73 @@
+"""What a replay rebuilds, and how it reads the store's log: a batch at a
+time, never all at once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from eventsourcing.postgres import PostgresDatastore
+
+from infra.events import to_envelope
+from infra.ledger import Ledger
+from projections.envelope import Envelope
+from projections.registry import PROJECTIONS, Projection
+
+_TABLE = re.compile(r"\s*CREATE TABLE IF NOT EXISTS (\w+)", re.IGNORECASE)
+
+
+class UnknownProjection(ValueError):
+    def __init__(self, unknown: Sequence[str]) -> None:
+        known = ", ".join(p.name for p in PROJECTIONS)
+        super().__init__(
+            f"unknown projection {', '.join(map(repr, unknown))}; known: {known}"
+        )
+
+
+def select_projections(names: Sequence[str] | None) -> tuple[Projection, ...]:
+    """The projections named (all when none), in registry order."""
+    if not names:
+        return PROJECTIONS
+    known = {p.name for p in PROJECTIONS}
+    unknown = [n for n in dict.fromkeys(names) if n not in known]
+    if unknown:
+        raise UnknownProjection(unknown)
+    return tuple(p for p in PROJECTIONS if p.name in names)
+
+
+def tables_of(projections: Sequence[Projection]) -> list[str]:
+    return [
+        m.group(1) for p in projections for ddl in p.tables if (m := _TABLE.match(ddl))
+    ]
+
+
+def batches(
+    ledger: Ledger, after: int, stop: int, size: int
+) -> Iterator[list[Envelope]]:
+    """The log's events in (after, stop], `size` at a time, never all at once."""
+    transcoder = ledger.mapper.transcoder
+    while after < stop:
+        found = ledger.recorder.select_notifications(after + 1, size, stop=stop)
+        if not found:
+            return
+        yield [to_envelope(n, transcoder) for n in found]
+        after = found[-1].id
+
+
+def count_events(ledger: Ledger, after: int, upto: int) -> int:
+    """How many events the log holds in (after, upto]: positions have gaps."""
+    recorder: Any = ledger.recorder
+    table = recorder.events_table_name
+    store = recorder.datastore
+    if isinstance(store, PostgresDatastore):
+        query = (
+            f"SELECT COUNT(*) AS n FROM {store.schema}.{table}"
+            " WHERE notification_id > %s AND notification_id <= %s"
+        )
+    else:
+        query = f"SELECT COUNT(*) AS n FROM {table} WHERE rowid > ? AND rowid <= ?"
+    with store.transaction(commit=False) as cursor:
+        cursor.execute(query, (after, upto))
+        row = cursor.fetchone()
+    return int(row["n"])
