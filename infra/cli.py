@@ -189,16 +189,22 @@ def expire_invitations() -> None:
 @app.command()
 def verify(
     tenant: list[UUID] = typer.Option(
-        [], "--tenant", help="only this tenant's events (repeatable)"
+        [], "--tenant", help="only this tenant and its sub-tenants (repeatable)"
     ),
 ) -> None:
     """Recompute every hash chain and checkpoint; exit 1 at the first bad
-    position (what it is and where), 0 when the history is intact."""
+    position (what it is and where), 0 when the history is intact, 2 for an
+    unknown tenant."""
+    from domain.errors import NotFound
     from infra.audit import run_verify
 
     c = bootstrap(Settings())
     try:
-        ok = run_verify(c, {str(t) for t in tenant} or None, console)
+        scope = {str(t) for root in tenant for t in c.ledger.subtree(root)}
+        ok = run_verify(c, scope or None, console)
+    except NotFound:
+        console.print("[red]unknown tenant[/]")
+        raise typer.Exit(2) from None
     finally:
         c.close()
     raise typer.Exit(0 if ok else 1)

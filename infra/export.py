@@ -75,12 +75,7 @@ def _tenants(ledger: Ledger, root: UUID, subtree: bool, console: Console) -> set
     except NotFound:
         console.print(f"[red]unknown tenant {root}[/]")
         raise typer.Exit(2) from None
-    if not subtree:
-        return {str(root)}
-    found: list[UUID] = [root]
-    for tenant_id in found:  # grows as children are found: breadth first
-        found.extend(c for c in ledger.tenant(tenant_id).children if c not in found)
-    return {str(t) for t in found}
+    return {str(t) for t in ledger.subtree(root)} if subtree else {str(root)}
 
 
 def _write(

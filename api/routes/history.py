@@ -118,17 +118,7 @@ def _readable(
 
 
 def _subtree(ledger: Ledger, root: UUID) -> set[str]:
-    """The tenant and all its descendants (404 when unknown). From the store,
-    not the tenant-tree projection: a sub-tenant created a moment ago is
-    already in scope, and the projection may lag."""
-    found: set[str] = set()
-    todo = [root]
-    while todo:
-        tenant = ledger.tenant(todo.pop())
-        if str(tenant.id) not in found:
-            found.add(str(tenant.id))
-            todo.extend(UUID(str(child)) for child in tenant.children)
-    return found
+    return {str(t) for t in ledger.subtree(root)}
 
 
 def _page(

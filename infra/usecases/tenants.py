@@ -13,6 +13,14 @@ from infra.usecases.base import LedgerBase, Outcome, retrying
 
 
 class TenantCases(LedgerBase):
+    def subtree(self, root: UUID) -> list[UUID]:
+        """The tenant and all its descendants, breadth first, from the store
+        (a sub-tenant created a moment ago is in it); NotFound when unknown."""
+        found = [self.tenant(root).id]
+        for tenant_id in found:  # grows as children are found
+            found.extend(c for c in self.tenant(tenant_id).children if c not in found)
+        return found
+
     @retrying
     def create_tenant(self, ctx: CommandContext, cmd: CreateTenant) -> Outcome:
         charset = check_charset(cmd.type, cmd.charset)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
@@ -373,9 +373,9 @@ def test_the_verify_command_exits_1_and_names_the_position(
         env["SEATLEDGER_DATABASE_URL"] = container.settings.database_url
         env["SEATLEDGER_POSTGRES_SCHEMA"] = container.settings.postgres_schema
 
-    def run() -> subprocess.CompletedProcess[str]:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "infra.cli", "verify"],
+            [sys.executable, "-m", "infra.cli", "verify", *args],
             env={"PATH": "/usr/bin:/bin", **env},
             capture_output=True,
             text=True,
@@ -394,6 +394,12 @@ def test_the_verify_command_exits_1_and_names_the_position(
     assert f"position {_events_of(raw.rows(), history.pool_a)[2].position}" in (
         broken.stderr
     )
+    # Scoped to the other tenant, its history is intact; an unknown tenant is
+    # an error, not an empty success.
+    assert run("--tenant", str(history.tenant_b)).returncode == 0
+    assert run("--tenant", str(history.tenant_a)).returncode == 1
+    unknown = run("--tenant", str(uuid4()))
+    assert unknown.returncode == 2 and "unknown tenant" in unknown.stderr
 
 
 def _forged(previous: Row, victim: Row, holder: str, bump: int = 0) -> bytes:
