@@ -61,7 +61,7 @@ def start_server(env: dict[str, str], workdir: Path) -> Server:
         stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")

@@ -87,7 +87,7 @@ class Pipeline:
         )
 
     def wait_projected(
-        self, client: httpx.Client, position: int, timeout: float = 60
+        self, client: httpx.Client, position: int, timeout: float = 120
     ) -> None:
         """Until the projections (through Kafka) reached `position`."""
         deadline = time.monotonic() + timeout

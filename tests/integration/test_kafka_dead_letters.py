@@ -62,7 +62,7 @@ def collect(
         consumer.assign(parts)
         consumer.seek_to_beginning(*parts)
         found: list[Any] = []
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while len(found) < want and time.monotonic() < deadline:
             for records in consumer.poll(timeout_ms=200).values():
                 found += [r for r in records if match(r)]
@@ -230,7 +230,7 @@ def test_an_event_the_projection_cannot_apply_is_dead_lettered_not_retried_forev
     publish(kafka_bootstrap, events, [(tenant.encode(), json.dumps(poison).encode())])
     answer = api.post("/v1/commands", json=assign_command(tenant, "after-poison"))
     assert answer.status_code == 201, answer.text
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while seats(api, tenant) != (1, {"after-poison"}):
         assert time.monotonic() < deadline, "the partition is stuck on the poison"
         time.sleep(0.2)

@@ -77,7 +77,7 @@ def run(pipeline: Pipeline, bootstrap: str, *envelopes: dict) -> list[dict]:
     prefix = pipeline.topics_prefix
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while consumer.partitions_for_topic(f"{prefix}.command-results") is None:
             assert time.monotonic() < deadline, "the consumer made no topics"
             time.sleep(0.2)
@@ -93,7 +93,7 @@ def run(pipeline: Pipeline, bootstrap: str, *envelopes: dict) -> list[dict]:
         consumer.seek_to_beginning(*parts)
         want = {e["command_id"] for e in envelopes}
         found: dict[str, dict] = {}
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while want - found.keys() and time.monotonic() < deadline:
             for records in consumer.poll(timeout_ms=200).values():
                 for r in records:
