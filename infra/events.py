@@ -125,7 +125,32 @@ def to_envelope(notification: Notification, transcoder: Transcoder) -> Envelope:
     meta = state.pop(META, None) or {}
     occurred = state.pop("timestamp", None)
     state.pop("originator_topic", None)
-    schema_version = int(state.pop("class_version", 1))
+    return _envelope(
+        notification,
+        schema_version=int(state.pop("class_version", 1)),
+        occurred_at=jsonable(occurred) if occurred else "",
+        meta=meta,
+        payload=jsonable(state),
+    )
+
+
+def readable_envelope(notification: Notification, transcoder: Transcoder) -> Envelope:
+    """The envelope, or for a stored row that cannot be decoded (only ever a
+    tampered one) a placeholder saying so, so auditors can page past it."""
+    try:
+        return to_envelope(notification, transcoder)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        unreadable = {"unreadable": "the stored event cannot be decoded"}
+        return _envelope(notification, 0, "", {}, unreadable)
+
+
+def _envelope(
+    notification: Notification,
+    schema_version: int,
+    occurred_at: str,
+    meta: dict[str, Any],
+    payload: dict[str, Any],
+) -> Envelope:
     aggregate_type, event_type = _names(notification.topic)
     aggregate_id = str(notification.originator_id)
     version = notification.originator_version
@@ -137,37 +162,11 @@ def to_envelope(notification: Notification, transcoder: Transcoder) -> Envelope:
         aggregate_version=version,
         type=event_type,
         schema_version=schema_version,
-        occurred_at=jsonable(occurred) if occurred else "",
+        occurred_at=occurred_at,
         tenant_id=meta.get("tenant_id"),
         actor=meta.get("actor"),
         correlation_id=meta.get("correlation_id"),
         causation_id=meta.get("causation_id"),
-        payload=jsonable(state),
+        payload=payload,
         hash=meta.get(HASH),
     )
-
-
-def readable_envelope(notification: Notification, transcoder: Transcoder) -> Envelope:
-    """The envelope, or for a stored row that cannot be decoded (only ever a
-    tampered one) a placeholder saying so, so auditors can page past it."""
-    try:
-        return to_envelope(notification, transcoder)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        aggregate_type, event_type = _names(notification.topic)
-        aggregate_id = str(notification.originator_id)
-        version = notification.originator_version
-        return Envelope(
-            position=notification.id,
-            event_id=str(uuid5(UUID(aggregate_id), str(version))),
-            aggregate_id=aggregate_id,
-            aggregate_type=aggregate_type,
-            aggregate_version=version,
-            type=event_type,
-            schema_version=0,
-            occurred_at="",
-            tenant_id=None,
-            actor=None,
-            correlation_id=None,
-            causation_id=None,
-            payload={"unreadable": "the stored event cannot be decoded"},
-        )
