@@ -105,10 +105,7 @@ def _notifications(
     ledger: Ledger, after: int, head: int, advance: Advance
 ) -> Iterator[Notification]:
     position = after
-    while position < head:
-        batch = ledger.recorder.select_notifications(position + 1, BATCH, stop=head)
-        if not batch:
-            break
+    for batch in ledger.read_log(after, head, BATCH):
         yield from batch
         advance(batch[-1].id - position)
         position = batch[-1].id

@@ -16,8 +16,6 @@ from infra.chain import GENESIS, META, event_hash, split_hash
 if TYPE_CHECKING:
     from infra.usecases.base import LedgerBase
 
-BATCH = 1000
-
 
 @dataclass(frozen=True)
 class VerifyReport:
@@ -46,15 +44,9 @@ class Tampered(Exception):
 def stream(
     ledger: LedgerBase, after: int = 0, stop: int | None = None
 ) -> Iterator[Notification]:
-    """The store's log after `after` (up to `stop`), in position order,
-    BATCH rows at a time."""
-    start = after + 1
-    while True:
-        batch = ledger.recorder.select_notifications(start, BATCH, stop=stop)
-        if not batch:
-            return
+    """The store's log after `after` (up to `stop`), one event at a time."""
+    for batch in ledger.read_log(after, stop):
         yield from batch
-        start = batch[-1].id + 1
 
 
 @dataclass(slots=True)

@@ -47,12 +47,8 @@ def batches(
 ) -> Iterator[list[Envelope]]:
     """The log's events in (after, stop], `size` at a time, never all at once."""
     transcoder = ledger.mapper.transcoder
-    while after < stop:
-        found = ledger.recorder.select_notifications(after + 1, size, stop=stop)
-        if not found:
-            return
+    for found in ledger.read_log(after, stop, size):
         yield [to_envelope(n, transcoder) for n in found]
-        after = found[-1].id
 
 
 def count_events(ledger: Ledger, after: int, upto: int) -> int:

@@ -12,7 +12,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +25,7 @@ from eventsourcing.application import (
     ProcessingEvent,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Mapper, Recording
+from eventsourcing.persistence import IntegrityError, Mapper, Notification, Recording
 
 from domain.checkpoint import AuditTrail
 from domain.errors import ConcurrencyConflict, NotFound
@@ -183,6 +183,19 @@ class LedgerBase(Application[UUID]):
         transcoder = self.mapper.transcoder
         notifications = self.recorder.select_notifications(position + 1, limit)
         return [to_envelope(n, transcoder) for n in notifications]
+
+    def read_log(
+        self, after: int = 0, stop: int | None = None, size: int = 1000
+    ) -> Iterator[Sequence[Notification]]:
+        """The store's log in (after, stop], in position order, `size` rows at
+        a time: never all of it in memory (verify, checkpoints, replay,
+        export stream it)."""
+        while stop is None or after < stop:
+            found = self.recorder.select_notifications(after + 1, size, stop=stop)
+            if not found:
+                return
+            yield found
+            after = found[-1].id
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
