@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Protocol
 from uuid import UUID
 
@@ -147,8 +148,7 @@ def demo() -> None:
     from api.commands import CommandService
     from infra.demo import Loader, print_report
 
-    c = bootstrap(Settings())
-    try:
+    with _opened() as c:
         loader = Loader(
             CommandService(c.ledger, c.command_log), c.ledger.clock().date()
         )
@@ -156,8 +156,6 @@ def demo() -> None:
         _catch_up(c)
         print_report(c, tenants, loader.outcomes, Console())
         console.print(f"Demo data at position {c.ledger.head()}.")
-    finally:
-        c.close()
 
 
 @app.command("expire-invitations")
@@ -166,9 +164,8 @@ def expire_invitations() -> None:
     whose end date has passed (for cron; correctness never waits for it)."""
     from infra.events import CommandContext
 
-    c = bootstrap(Settings())
     ctx = CommandContext(actor="system:expire-invitations")
-    try:
+    with _opened() as c:
         _catch_up(c)
         now = c.ledger.clock()
         with c.db.read() as tx:
@@ -182,8 +179,6 @@ def expire_invitations() -> None:
             f"{len(lapsed)} invitation(s) expired; "
             f"{len(ended)} ended member(s) checked."
         )
-    finally:
-        c.close()
 
 
 @app.command()
@@ -198,15 +193,13 @@ def verify(
     from domain.errors import NotFound
     from infra.audit import run_verify
 
-    c = bootstrap(Settings())
-    try:
-        scope = {str(t) for root in tenant for t in c.ledger.subtree(root)}
+    with _opened() as c:
+        try:
+            scope = {str(t) for root in tenant for t in c.ledger.subtree(root)}
+        except NotFound:
+            console.print("[red]unknown tenant[/]")
+            raise typer.Exit(2) from None
         ok = run_verify(c, scope or None, console)
-    except NotFound:
-        console.print("[red]unknown tenant[/]")
-        raise typer.Exit(2) from None
-    finally:
-        c.close()
     raise typer.Exit(0 if ok else 1)
 
 
@@ -215,11 +208,8 @@ def checkpoint() -> None:
     """Record an audit checkpoint now (serve also records them periodically)."""
     from infra.audit import write_checkpoint
 
-    c = bootstrap(Settings())
-    try:
+    with _opened() as c:
         position = write_checkpoint(c.ledger)
-    finally:
-        c.close()
     console.print(
         f"checkpoint at position {position}" if position else "nothing new to check"
     )
@@ -243,14 +233,12 @@ def replay(
     except UnknownProjection as exc:
         console.print(f"[red]{exc}[/]", highlight=False)
         raise typer.Exit(2) from None
-    c = bootstrap(Settings())
-    try:
-        run_replay(c, projection or None, batch, console)
-    except ReplayBusy as exc:
-        console.print(f"[red]{exc}[/]", highlight=False)
-        raise typer.Exit(1) from None
-    finally:
-        c.close()
+    with _opened() as c:
+        try:
+            run_replay(c, projection or None, batch, console)
+        except ReplayBusy as exc:
+            console.print(f"[red]{exc}[/]", highlight=False)
+            raise typer.Exit(1) from None
 
 
 @app.command()
@@ -266,9 +254,16 @@ def export(
     the summary on stderr names the position to continue from with --after."""
     from infra.export import run_export
 
+    with _opened() as c:
+        run_export(c, tenant, after, output, console, include_subtenants)
+
+
+@contextmanager
+def _opened() -> Iterator[Container]:
+    """The container for a one-shot command, closed however it ends."""
     c = bootstrap(Settings())
     try:
-        run_export(c, tenant, after, output, console, include_subtenants)
+        yield c
     finally:
         c.close()
 
