@@ -30,7 +30,6 @@ class AuditTrail(Aggregate):
     @event("AuditTrailStarted")
     def __init__(self) -> None:
         self.through = 0  # the highest position the last checkpoint covers
-        self.checkpoints = 0
 
     def check(self, through: int, heads: Heads) -> None:
         if through <= self.through:
@@ -44,4 +43,3 @@ class AuditTrail(Aggregate):
     @event("CheckpointRecorded")
     def _checkpointed(self, after: int, through: int, heads: Heads) -> None:
         self.through = through
-        self.checkpoints += 1
