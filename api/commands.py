@@ -183,11 +183,8 @@ def parse(envelope: CommandEnvelope) -> tuple[Spec, c.Command]:
     return spec, spec.model.model_validate(payload)
 
 
-def execute(
-    ledger: Ledger, who: Principal, envelope: CommandEnvelope, correlation_id: str
-) -> Answer:
-    """Runs one command envelope; every outcome is an answer, never a raise
-    (except store faults, which the caller turns into 503 or a retry)."""
+def _parsed(envelope: CommandEnvelope) -> tuple[Spec, c.Command] | Answer:
+    """The command a valid envelope names, or the 422 answer to one that is not."""
     ok = {"command_id": str(envelope.command_id)}
     if envelope.type not in CATALOGUE:
         detail = f"unknown command type {envelope.type!r}"
@@ -202,7 +199,7 @@ def execute(
             ),
         )
     try:
-        spec, cmd = parse(envelope)
+        return parse(envelope)
     except ValidationError as exc:
         body = problem_document(
             422,
@@ -211,6 +208,20 @@ def execute(
             errors=validation_errors(exc),
         )
         return _failed(ok, 422, body)
+
+
+def _run(
+    ledger: Ledger,
+    who: Principal,
+    envelope: CommandEnvelope,
+    spec: Spec,
+    cmd: c.Command,
+    correlation_id: str,
+) -> Answer:
+    """Runs one parsed and authorized command; every outcome is an answer,
+    never a raise (except store faults, which the caller turns into 503 or a
+    retry)."""
+    ok = {"command_id": str(envelope.command_id)}
     ctx = CommandContext(
         actor=who.actor,
         correlation_id=correlation_id,
@@ -219,17 +230,13 @@ def execute(
         command_type=envelope.type,
     )
     try:
-        authorize(who, spec.action, _tenant_target(ledger, cmd))
         outcome = spec.run(ledger, ctx, cmd)
     except CommandAlreadyApplied as done:
         return Answer(
             200, {**ok, "ok": True, "position": done.position, "result": None}
         )
     except DomainError as exc:
-        status = status_for(exc.code)
-        return _failed(
-            ok, status, problem_document(status, exc.code, exc.detail, exc.extra)
-        )
+        return _failed(ok, *_problem(exc))
     status = 201 if spec.creates and outcome.changed else 200
     body = {
         **ok,
@@ -238,6 +245,11 @@ def execute(
         "result": present(outcome, ledger.clock()),
     }
     return Answer(status, body)
+
+
+def _problem(exc: DomainError) -> tuple[int, dict[str, Any]]:
+    status = status_for(exc.code)
+    return status, problem_document(status, exc.code, exc.detail, exc.extra)
 
 
 def _failed(ok: dict[str, Any], status: int, problem: dict[str, Any]) -> Answer:
@@ -271,7 +283,7 @@ class CommandService:
         key is unknown or revoked), or the consumer's own when it names none."""
         if envelope.actor_key_id is None:
             return trusted
-        key = self.ledger._find(ApiKey, envelope.actor_key_id)
+        key = self.ledger.find(ApiKey, envelope.actor_key_id)
         if key is None or key.revoked:
             return None
         return Principal(str(key.id), Role(key.role), key.tenant_id, lineage)
@@ -279,11 +291,17 @@ class CommandService:
     def handle(
         self, who: Principal, envelope: CommandEnvelope, correlation_id: str
     ) -> Answer:
-        refused = self._refusal(who, envelope)
-        if refused is not None:
-            # Checked before the record: a stored answer is only for a caller
-            # who may make the command (idempotency is no way around scope).
-            return refused
+        parsed = _parsed(envelope)  # a malformed one is answered (and recorded)
+        if not isinstance(parsed, Answer):
+            spec, cmd = parsed
+            try:
+                authorize(who, spec.action, _tenant_target(self.ledger, cmd))
+            except DomainError as exc:
+                # Checked before the record: a stored answer is only for a
+                # caller who may make the command (idempotency is no way
+                # around scope).
+                ok = {"command_id": str(envelope.command_id)}
+                return _failed(ok, *_problem(exc))
         fp = fingerprint(envelope)
         found = self.log.lookup(envelope.command_id)
         if found is not None:
@@ -296,24 +314,13 @@ class CommandService:
                 422,
                 problem_document(422, "idempotency_key_reused", detail),
             )
-        answer = execute(self.ledger, who, envelope, correlation_id)
+        answer = (
+            parsed
+            if isinstance(parsed, Answer)
+            else _run(self.ledger, who, envelope, *parsed, correlation_id)
+        )
         self.log.record(envelope.command_id, fp, answer.status, answer.body)
         return answer
-
-    def _refusal(self, who: Principal, envelope: CommandEnvelope) -> Answer | None:
-        if envelope.type not in CATALOGUE:
-            return None  # answered (and recorded) as a validation error
-        try:
-            spec, cmd = parse(envelope)
-        except ValidationError:
-            return None
-        try:
-            authorize(who, spec.action, _tenant_target(self.ledger, cmd))
-        except DomainError as exc:
-            status = status_for(exc.code)
-            body = problem_document(status, exc.code, exc.detail, exc.extra)
-            return _failed({"command_id": str(envelope.command_id)}, status, body)
-        return None
 
 
 def unauthorized(envelope: CommandEnvelope) -> Answer:

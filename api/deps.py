@@ -37,42 +37,46 @@ class ProjectionBehind(DomainError):
     code = "projection_behind"
 
 
+MinPosition = Query(default=None, ge=0, le=2**62)
+WaitMs = Query(default=0, ge=0, le=MAX_WAIT_MS)
+
+
 async def projection_position(
     request: Request,
-    min_position: int | None = Query(default=None, ge=0, le=2**62),
-    wait_ms: int = Query(default=0, ge=0, le=MAX_WAIT_MS),
+    min_position: int | None = MinPosition,
+    wait_ms: int = WaitMs,
     access: Guard = Depends(guard),
 ) -> int:
     """Waits (up to wait_ms) until all projections reached min_position.
     Scope first: a key out of scope learns nothing, not even the position."""
-    tenant_id = _path_tenant(request)
-    if tenant_id is not None:  # a malformed id is the route's 422
-        await asyncio.to_thread(access.check, tenant_id)
+    await _checked_path_tenant(request, access)
     return await _wait(container(request), None, min_position, wait_ms)
 
 
 async def tenant_projection_position(
     request: Request,
-    min_position: int | None = Query(default=None, ge=0, le=2**62),
-    wait_ms: int = Query(default=0, ge=0, le=MAX_WAIT_MS),
+    min_position: int | None = MinPosition,
+    wait_ms: int = WaitMs,
     access: Guard = Depends(guard),
 ) -> int:
     """Like projection_position, for reads of one tenant's own rows: with
     Kafka only that tenant's partition has to have caught up."""
-    tenant_id = _path_tenant(request)
-    if tenant_id is not None:  # a malformed id is the route's 422
-        await asyncio.to_thread(access.check, tenant_id)
+    tenant_id = await _checked_path_tenant(request, access)
     return await _wait(
         container(request), str(tenant_id) if tenant_id else None, min_position, wait_ms
     )
 
 
-def _path_tenant(request: Request) -> UUID | None:
+async def _checked_path_tenant(request: Request, access: Guard) -> UUID | None:
+    """The path's tenant, checked against the key's scope."""
     raw = request.path_params.get("tenant_id")
     try:
-        return UUID(str(raw)) if raw is not None else None
+        tenant_id = UUID(str(raw)) if raw is not None else None
     except ValueError:
-        return None
+        return None  # a malformed id is the route's 422
+    if tenant_id is not None:
+        await asyncio.to_thread(access.check, tenant_id)
+    return tenant_id
 
 
 async def _wait(

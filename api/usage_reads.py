@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 from uuid import UUID
 
 from fastapi import Depends, Query, Request
 
 from api.auth import Guard
 from api.deps import (
-    MAX_WAIT_MS,
+    MinPosition,
+    WaitMs,
     container,
     instant_param,
     invalid,
@@ -35,8 +36,8 @@ MAX_DAYS = 366
 async def dashboard_position(
     request: Request,
     at: datetime | None = Depends(instant_param),
-    min_position: int | None = Query(default=None, ge=0, le=2**62),
-    wait_ms: int = Query(default=0, ge=0, le=MAX_WAIT_MS),
+    min_position: int | None = MinPosition,
+    wait_ms: int = WaitMs,
     access: Guard = Depends(guard),
 ) -> int | None:
     """The projection's position for the live dashboard; None with `at`, which
@@ -134,5 +135,5 @@ def _days_of(c: Container, pool: SeatPool, days: ReportDays) -> PoolHistoryOut:
 def _contracted(c: Container, tenant: Tenant, slug: str) -> SeatPool | None:
     if slug not in tenant.pools:
         return None
-    found: Any = c.ledger.repository.get(pool_id(tenant.id, slug))
-    return found if isinstance(found, SeatPool) and found.contracted else None
+    found = c.ledger.find(SeatPool, pool_id(tenant.id, slug))
+    return found if found is not None and found.contracted else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -37,5 +35,4 @@ def run_command(
     if envelope.actor_key_id is not None and str(envelope.actor_key_id) != who.key_id:
         raise Forbidden("over HTTP a command acts as the calling key")
     answer = commands.handle(who, envelope, request.state.correlation_id)
-    body: dict[str, Any] = answer.body
-    return JSONResponse(body, status_code=answer.status)
+    return JSONResponse(answer.body, status_code=answer.status)

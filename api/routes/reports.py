@@ -47,10 +47,11 @@ def active_users(
     access.check(tenant_id)
     day = as_of or c.ledger.clock().date()
     with c.db.read() as tx:
-        tenants = [str(tenant_id)]
-        if include_subtenants:
+        if include_subtenants:  # the subtree holds the tenant itself, if known
             tenants = [n["tenant_id"] for n in tenant_tree.subtree(tx, str(tenant_id))]
-        if not tenants or not tenant_tree.exists(tx, str(tenant_id)):
+        else:
+            tenants = [str(tenant_id)] if tenant_tree.exists(tx, str(tenant_id)) else []
+        if not tenants:
             raise NotFound("tenant not found")
         rows = members_view.members_of(tx, tenants, None, None, MAX_MEMBERS)
     members = []

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import Guard
 from api.deps import (
+    PAGE_LIMIT,
     command_context,
     container,
     instant_param,
@@ -103,7 +104,7 @@ def holders(
     tenant_id: UUID,
     pool: str = PoolPath,
     after: str | None = Query(default=None, pattern=HOLDER_PATTERN),
-    limit: int = Query(default=100, ge=1, le=1000),
+    limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
     position: int = Depends(tenant_projection_position),
     access: Guard = Depends(guard),
     c: Container = Depends(container),
