@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import derive_id, normalise_name
+from domain.common import derive_id, normalise_email, normalise_name
 
 
 def name_claim_id(parent_id: UUID | None, name: str) -> UUID:
@@ -20,7 +20,7 @@ def name_claim_id(parent_id: UUID | None, name: str) -> UUID:
 
 
 def email_claim_id(tenant_id: UUID, email: str) -> UUID:
-    return derive_id("member-email", tenant_id, email.strip().lower())
+    return derive_id("member-email", tenant_id, normalise_email(email))
 
 
 class Claim(Aggregate):

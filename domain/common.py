@@ -51,19 +51,25 @@ Note = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
     Printable,
 ]
-# Syntax only (email-validator's rules, no DNS lookups); compared lower-cased.
-Email = Annotated[
-    EmailStr,
-    StringConstraints(max_length=254),
-    AfterValidator(lambda e: e.strip().lower()),
-]
-
 _SPACES = re.compile(r"\s+")
 
 
 def normalise_name(name: str) -> str:
     """Sibling names compare trimmed, case-insensitive, inner spaces folded."""
     return _SPACES.sub(" ", name.strip()).casefold()
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare trimmed and lower-cased (commands, persons, claims)."""
+    return email.strip().lower()
+
+
+# Syntax only (email-validator's rules, no DNS lookups); compared lower-cased.
+Email = Annotated[
+    EmailStr,
+    StringConstraints(max_length=254),
+    AfterValidator(normalise_email),
+]
 
 
 def derive_id(*parts: object) -> UUID:

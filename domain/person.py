@@ -6,11 +6,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import derive_id
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
+from domain.common import derive_id, normalise_email
 
 
 def person_id(email: str) -> UUID:

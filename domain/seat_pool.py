@@ -114,14 +114,13 @@ class SeatPool(Aggregate):
         warning_threshold: float | None = None,
         parent_pool_id: UUID | None = None,
     ) -> SeatPool:
-        pool_ = cls(
+        return cls(
             tenant_id=tenant_id,
             pool=pool,
             limit=limit,
             warning_threshold=warning_threshold or DEFAULT_WARNING_THRESHOLD,
             parent_pool_id=parent_pool_id,
         )
-        return pool_
 
     @property
     def contracted(self) -> bool:
