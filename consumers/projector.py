@@ -33,7 +33,7 @@ from consumers.relay import relay_position
 from infra.db import Database
 from infra.kafka_io import Topics, partition_for
 from projections.envelope import Envelope
-from projections.registry import apply_batch, checkpoint
+from projections.registry import advance_checkpoint, apply_batch, checkpoint
 from projections.sql import Tx
 
 log = structlog.get_logger(__name__)
@@ -87,15 +87,6 @@ def decode(value: bytes | None) -> Envelope:
     return envelope
 
 
-def _upsert(tx: Tx, source: str, position: int) -> None:
-    tx.execute(
-        "INSERT INTO projection_checkpoints (source, position) VALUES (?, ?)"
-        " ON CONFLICT (source) DO UPDATE SET position = excluded.position"
-        " WHERE projection_checkpoints.position < excluded.position",
-        (source, position),
-    )
-
-
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, projector: Projector, consumer: KafkaConsumer) -> None:
         self.projector = projector
@@ -109,7 +100,7 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
             for tp in assigned:
                 offset = checkpoint(tx, offset_source(tp))
                 self.projector.next_offsets[tp] = offset
-                _upsert(tx, _watermark_source(tp), 0)  # a row per partition
+                advance_checkpoint(tx, _watermark_source(tp), 0)  # a row per partition
                 self.consumer.seek(tp, offset)
         log.info("partitions assigned", partitions=[tp.partition for tp in assigned])
 
@@ -174,22 +165,15 @@ class Projector:
                 decoded.append((record, decode(record.value)))
             except (ValidationError, ValueError) as exc:
                 rejected.append((record, str(exc)[:500]))
-        record_of = {id(envelope): record for record, envelope in decoded}
-        unapplicable: list[tuple[Any, str]] = []
-
-        def reject(envelope: Envelope, reason: str) -> None:
-            unapplicable.append((record_of[id(envelope)], reason))
-
         reached = records[-1].offset + 1
-        envelopes = [envelope for _, envelope in decoded]
         try:
             # Fast path: the whole batch in one go, no savepoints.
-            applied = self._commit(tp, decoded, envelopes, reached, rejected, [])
+            applied, unapplicable = self._commit(tp, decoded, reached, rejected)
         except POISON:
             # One envelope's content failed and the batch rolled back: apply
             # it again envelope by envelope, dead-lettering what fails.
-            applied = self._commit(
-                tp, decoded, envelopes, reached, rejected, unapplicable, reject
+            applied, unapplicable = self._commit(
+                tp, decoded, reached, rejected, salvage=True
             )
         rejected += unapplicable
         self.next_offsets[tp] = reached
@@ -213,16 +197,28 @@ class Projector:
         self,
         tp: TopicPartition,
         decoded: list[tuple[Any, Envelope]],
-        envelopes: list[Envelope],
         reached: int,
         rejected: list[tuple[Any, str]],
-        unapplicable: list[tuple[Any, str]],
-        reject: Callable[[Envelope, str], None] | None = None,
-    ) -> int:
-        """One transaction: rows, the partition's offset and its watermark."""
+        salvage: bool = False,
+    ) -> tuple[int, list[tuple[Any, str]]]:
+        """One transaction: rows, the partition's offset and its watermark.
+
+        Returns how many envelopes were applied and, when salvaging, the
+        records of those the projections could not apply (dead-lettered)."""
+        record_of = {id(envelope): record for record, envelope in decoded}
+        unapplicable: list[tuple[Any, str]] = []
+
+        def reject(envelope: Envelope, reason: str) -> None:
+            unapplicable.append((record_of[id(envelope)], reason))
+
         with self.db.transaction() as tx:
             applied = apply_batch(
-                tx, envelopes, offset_source(tp), reached, reject, POISON
+                tx,
+                [envelope for _, envelope in decoded],
+                offset_source(tp),
+                reached,
+                reject if salvage else None,
+                POISON,
             )
             # Dead letters are sent before the commit: at-least-once into the
             # DLQ, never lost (a crash here may send one twice).
@@ -232,10 +228,10 @@ class Projector:
             good = [e.position for r, e in decoded if id(r) not in bad]
             if good:
                 top = max(good)
-                _upsert(tx, _position_source(tp), top)
+                advance_checkpoint(tx, _position_source(tp), top)
                 # Safe at once: this partition applied everything up to top.
-                _upsert(tx, _watermark_source(tp), top)
-        return applied
+                advance_checkpoint(tx, _watermark_source(tp), top)
+        return applied, unapplicable
 
     def _dead_letter(self, rejected: list[tuple[Any, str]]) -> None:
         # At-least-once into the DLQ, before the offsets move past the record:
@@ -289,7 +285,7 @@ class Projector:
             for tp in assigned:
                 caught_up = self.next_offsets.get(tp, 0) >= ends.get(tp, 0)
                 mark = max(seen[tp], relayed) if caught_up else seen[tp]
-                _upsert(tx, _watermark_source(tp), mark)
+                advance_checkpoint(tx, _watermark_source(tp), mark)
 
     def stop(self) -> None:
         self._stop.set()

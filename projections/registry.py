@@ -86,14 +86,19 @@ def apply_batch(
             reject(envelope, f"{type(exc).__name__}: {exc}"[:500])
         else:
             tx.execute("RELEASE SAVEPOINT envelope")
-    # Checkpoints only move forward, even if a slower writer commits later.
+    advance_checkpoint(tx, source, reached)
+    return applied
+
+
+def advance_checkpoint(tx: Tx, source: str, position: int) -> None:
+    """Raises `source`'s checkpoint to `position`, never lowers it (a slower
+    writer may commit after a faster one)."""
     tx.execute(
         "INSERT INTO projection_checkpoints (source, position) VALUES (?, ?)"
         " ON CONFLICT (source) DO UPDATE SET position = excluded.position"
         " WHERE projection_checkpoints.position < excluded.position",
-        (source, reached),
+        (source, position),
     )
-    return applied
 
 
 def _apply_one(tx: Tx, envelope: Envelope) -> int:
@@ -107,19 +112,16 @@ def _apply_one(tx: Tx, envelope: Envelope) -> int:
 def _already_applied(tx: Tx, envelope: Envelope) -> bool:
     """Advances the tenant's applied position, or says it was already there.
 
-    A compare-and-set: the UPDATE locks the row and re-checks `position < ?`
-    after any concurrent writer committed, so of two projectors racing over
-    the same envelope exactly one applies it.
+    A compare-and-set in one statement: the upsert locks the row and checks
+    `position < excluded.position` after any concurrent writer committed, and
+    returns a row only when it inserted or raised it, so of two projectors
+    racing over the same envelope exactly one applies it.
     """
-    key = envelope.tenant_id or ""
-    tx.execute(
-        "INSERT INTO projection_tenant_positions (tenant_id, position) VALUES (?, 0)"
-        " ON CONFLICT (tenant_id) DO NOTHING",
-        (key,),
-    )
     advanced = tx.execute(
-        "UPDATE projection_tenant_positions SET position = ?"
-        " WHERE tenant_id = ? AND position < ? RETURNING tenant_id",
-        (envelope.position, key, envelope.position),
+        "INSERT INTO projection_tenant_positions (tenant_id, position) VALUES (?, ?)"
+        " ON CONFLICT (tenant_id) DO UPDATE SET position = excluded.position"
+        " WHERE projection_tenant_positions.position < excluded.position"
+        " RETURNING tenant_id",
+        (envelope.tenant_id or "", envelope.position),
     )
     return not advanced
