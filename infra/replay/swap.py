@@ -18,8 +18,14 @@ from infra.bootstrap import Container
 from infra.ledger import Ledger
 from infra.replay.shadow import Shadow
 from infra.replay.source import batches, count_events, tables_of
-from infra.replay.tracking import _RAISE_CHECKPOINT, TRACKING, apply_to_shadow
-from projections.registry import PROJECTIONS, Projection, apply_batch, checkpoint
+from infra.replay.tracking import TRACKING, apply_to_shadow
+from projections.registry import (
+    PROJECTIONS,
+    Projection,
+    advance_checkpoint,
+    apply_batch,
+    checkpoint,
+)
 from projections.sql import Tx
 
 log = structlog.get_logger(__name__)
@@ -96,7 +102,7 @@ class _Run:
             for table in rebuilt:
                 self.shadow.copy_into(tx, table)
             self.shadow.positions_into(tx)
-            tx.execute(_RAISE_CHECKPOINT, (SOURCE, head))
+            advance_checkpoint(tx, SOURCE, head)
         return head
 
 

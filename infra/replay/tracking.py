@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from consumers.log_follower import SOURCE
 from projections.envelope import Envelope
-from projections.registry import Projection
+from projections.registry import Projection, advance_checkpoint
 from projections.sql import Tx
 
 TRACKING = ("projection_tenant_positions", "projection_checkpoints")
@@ -15,11 +15,6 @@ _RAISE_POSITION = (
     "INSERT INTO projection_tenant_positions (tenant_id, position) {rows}"
     " ON CONFLICT (tenant_id) DO UPDATE SET position = excluded.position"
     " WHERE projection_tenant_positions.position < excluded.position"
-)
-_RAISE_CHECKPOINT = (
-    "INSERT INTO projection_checkpoints (source, position) VALUES (?, ?)"
-    " ON CONFLICT (source) DO UPDATE SET position = excluded.position"
-    " WHERE projection_checkpoints.position < excluded.position"
 )
 
 
@@ -34,4 +29,4 @@ def apply_to_shadow(
             projection.apply(tx, envelope)
         last[envelope.tenant_id or ""] = envelope.position
     tx.executemany(_RAISE_POSITION.format(rows="VALUES (?, ?)"), list(last.items()))
-    tx.execute(_RAISE_CHECKPOINT, (SOURCE, envelopes[-1].position))
+    advance_checkpoint(tx, SOURCE, envelopes[-1].position)
