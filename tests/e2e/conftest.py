@@ -75,23 +75,33 @@ def start_server(env: dict[str, str], workdir: Path) -> Server:
     raise RuntimeError(f"server did not get ready:\n{log.read_text()[-3000:]}")
 
 
-@contextmanager
-def running_server(backend: str, workdir: Path, pg_url: str | None) -> Iterator[Server]:
-    """A `seatledger serve` on a fresh store of `backend`, stopped afterwards."""
+def server_env(backend: str, workdir: Path, pg_url: str | None) -> dict[str, str]:
+    """The environment of a `seatledger serve` on a fresh store of `backend`."""
     settings = settings_for(backend, workdir, pg_url)
     env = {"SEATLEDGER_DATA_DIR": str(settings.data_dir), "SEATLEDGER_LOG_JSON": "true"}
     if settings.database_url:
         env["SEATLEDGER_DATABASE_URL"] = settings.database_url
         env["SEATLEDGER_POSTGRES_SCHEMA"] = settings.postgres_schema
-    srv = start_server(env, workdir)
+    return env
+
+
+def stop_server(server: Server) -> None:
+    """Terminates the server; kills it when it does not stop in time."""
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@contextmanager
+def running_server(backend: str, workdir: Path, pg_url: str | None) -> Iterator[Server]:
+    """A `seatledger serve` on a fresh store of `backend`, stopped afterwards."""
+    srv = start_server(server_env(backend, workdir, pg_url), workdir)
     try:
         yield srv
     finally:
-        srv.process.terminate()
-        try:
-            srv.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            srv.process.kill()
+        stop_server(srv)
 
 
 def _pg(backend: str, request: pytest.FixtureRequest) -> str | None:

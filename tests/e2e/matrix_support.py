@@ -5,7 +5,6 @@ and one `seatledger serve` per test module."""
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import settings_for
-from tests.e2e.conftest import Server, start_server
+from tests.e2e.conftest import Server, running_server
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 Route = tuple[str, str]  # (method, path template)
@@ -84,21 +83,8 @@ def module_server(
     tmp_path_factory: pytest.TempPathFactory, name: str
 ) -> Iterator[Server]:
     """A real `seatledger serve` on SQLite for a whole test module."""
-    workdir = tmp_path_factory.mktemp(name)
-    settings = settings_for("sqlite", workdir, None)
-    env = {
-        "SEATLEDGER_DATA_DIR": str(settings.data_dir),
-        "SEATLEDGER_LOG_JSON": "true",
-    }
-    server = start_server(env, workdir)
-    try:
+    with running_server("sqlite", tmp_path_factory.mktemp(name), None) as server:
         yield server
-    finally:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
 
 
 def error_code(r: httpx.Response) -> str | None:

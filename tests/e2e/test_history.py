@@ -19,7 +19,7 @@ from domain.commands import CreateTenant, UpdateTenant
 from infra.bootstrap import Container
 from infra.events import CommandContext
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import problem, tenant, uniq
+from tests.e2e.helpers import ok, problem, tenant, uniq
 
 GHOST = "00000000-0000-4000-8000-00000000dead"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -37,11 +37,6 @@ FIELDS = {
     "payload",
     "hash",
 }
-
-
-def ok(r: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    return dict(r.json())
 
 
 def every_event(

@@ -6,30 +6,16 @@ that moved on: see test_story_4_workspace_invitations.py)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.e2e.helpers import problem
+from tests.e2e.helpers import bad_fields, day, ok, pick, problem
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
-def ok(r: httpx.Response, status: int = 200) -> dict:
-    assert r.status_code == status, r.text
-    return dict(r.json())
-
-
-def bad_fields(r: httpx.Response) -> set[str]:
-    return {e["field"] for e in problem(r, 422, "validation_error")["errors"]}
-
-
 def email(who: str = "user") -> str:
     return f"{who}-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def day(offset: int) -> str:
-    return (datetime.now(UTC).date() + timedelta(days=offset)).isoformat()
 
 
 def tenant(c: httpx.Client, members: int | None = None) -> str:
@@ -64,10 +50,6 @@ def patch(c: httpx.Client, tid: str, mid: str, **body: object) -> httpx.Response
 
 def pool(c: httpx.Client, tid: str, name: str = "members") -> dict:
     return ok(c.get(f"/v1/tenants/{tid}/seats/{name}"))
-
-
-def pick(d: dict, *keys: str) -> tuple:
-    return tuple(d[k] for k in keys)
 
 
 def listed(c: httpx.Client, tid: str, what: str, position: int, **params) -> list:

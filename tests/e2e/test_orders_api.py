@@ -9,18 +9,9 @@ import uuid
 
 import httpx
 
-from tests.e2e.helpers import problem
+from tests.e2e.helpers import bad_fields, ok, pick, problem
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-
-def ok(r: httpx.Response, status: int = 200) -> dict:
-    assert r.status_code == status, r.text
-    return dict(r.json())
-
-
-def bad_fields(r: httpx.Response) -> set[str]:
-    return {e["field"] for e in problem(r, 422, "validation_error")["errors"]}
 
 
 def tenant(c: httpx.Client, **body: object) -> str:
@@ -49,10 +40,6 @@ def act(
 
 def state(c: httpx.Client, order: dict) -> str:
     return str(ok(c.get(f"/v1/license-orders/{order['order_id']}"))["status"])
-
-
-def pick(d: dict, *keys: str) -> tuple:
-    return tuple(d[k] for k in keys)
 
 
 def orders(c: httpx.Client, tid: str, position: int, **params: object) -> list:

@@ -7,23 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.e2e.helpers import problem
+from tests.e2e.helpers import day, ok, pick, problem
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 CSV_HEADER = "member_id,tenant_id,email,role,status,start_date,end_date,counted,reason"
-
-
-def ok(r: httpx.Response, status: int = 200) -> dict:
-    assert r.status_code == status, r.text
-    return dict(r.json())
-
-
-def day(offset: int) -> str:
-    return (datetime.now(UTC).date() + timedelta(days=offset)).isoformat()
 
 
 def tenant(c: httpx.Client, **body: object) -> str:
@@ -66,10 +56,6 @@ def staff(c: httpx.Client, tid: str) -> tuple[dict[str, str], int]:
 def reasons(body: dict, ids: dict[str, str]) -> dict[str, tuple[bool, str]]:
     names = {v: k for k, v in ids.items()}
     return {names[m["member_id"]]: (m["counted"], m["reason"]) for m in body["members"]}
-
-
-def pick(d: dict, *keys: str) -> tuple:
-    return tuple(d[k] for k in keys)
 
 
 def table(r: httpx.Response) -> list[dict[str, str]]:

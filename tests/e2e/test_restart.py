@@ -4,23 +4,14 @@ every 50 events; enum state once came back as plain strings)."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.conftest import BACKENDS, settings_for
-from tests.e2e.conftest import Server, start_server
+from tests.conftest import BACKENDS
+from tests.e2e.conftest import server_env, start_server, stop_server
 from tests.e2e.helpers import head, problem, tenant, uniq
-
-
-def stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
 
 
 def renamed(c: httpx.Client, tid: str, times: int) -> None:
@@ -37,11 +28,7 @@ def restarted(
     then was restarted on the same store: every aggregate now loads cold."""
     pg = request.getfixturevalue("pg_url") if request.param == "postgres" else None
     workdir = tmp_path_factory.mktemp(f"restart-{request.param}")
-    s = settings_for(request.param, workdir, pg)
-    env = {"SEATLEDGER_DATA_DIR": str(s.data_dir), "SEATLEDGER_LOG_JSON": "true"}
-    if s.database_url:
-        env["SEATLEDGER_DATABASE_URL"] = s.database_url
-        env["SEATLEDGER_POSTGRES_SCHEMA"] = s.postgres_schema
+    env = server_env(request.param, workdir, pg)
     first = start_server(env, workdir)
     facts: dict = {}
     try:
@@ -66,13 +53,13 @@ def restarted(
             renamed(c, susp, 48)
             facts["head"] = head(c)
     finally:
-        stop(first)
+        stop_server(first)
     second = start_server(env, workdir)
     try:
         with second.client() as c:
             yield c, facts
     finally:
-        stop(second)
+        stop_server(second)
 
 
 def test_state_and_projections_survive_a_restart(restarted) -> None:

@@ -8,26 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tests.e2e.helpers import head, problem, tenant
-
-
-def pool_path(tid: str, pool: str = "jobs") -> str:
-    return f"/v1/tenants/{tid}/seats/{pool}"
-
-
-def open_pool(c: httpx.Client, tid: str, limit: int, **extra: object) -> dict:
-    r = c.put(pool_path(tid), json={"limit": limit, **extra})
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
-def assign(c: httpx.Client, tid: str, *holders: str) -> dict:
-    pool: dict = {}
-    for h in holders:
-        r = c.post(f"{pool_path(tid)}/assignments", json={"holder_id": h})
-        assert r.status_code == 201, r.text
-        pool = r.json()
-    return pool
+from tests.e2e.helpers import assign, head, open_pool, pool_path, problem, tenant
 
 
 def test_opening_a_pool_answers_its_representation(c: httpx.Client) -> None:

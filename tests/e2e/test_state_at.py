@@ -9,12 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tests.e2e.helpers import tenant
-
-
-def ok(r: httpx.Response, status: int = 200) -> dict:
-    assert r.status_code == status, r.text
-    return dict(r.json())
+from tests.e2e.helpers import ok, tenant
 
 
 def test_state_reads_at_each_instant_equal_the_live_answers_then(

@@ -9,22 +9,13 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import problem
+from tests.e2e.helpers import ok, pick, problem
 
 
 @pytest.fixture
 def c(server: Server) -> Iterator[httpx.Client]:
     with server.client() as client:
         yield client
-
-
-def ok(r: httpx.Response, status: int = 200) -> dict:
-    assert r.status_code == status, r.text
-    return dict(r.json())
-
-
-def pick(d: dict, *keys: str) -> tuple:
-    return tuple(d[k] for k in keys)
 
 
 def contract(c: httpx.Client, tid: str, pool: str, limit: int) -> httpx.Response:

@@ -9,26 +9,13 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import problem
+from tests.e2e.helpers import bad_fields, ok, pick, problem
 
 
 @pytest.fixture
 def c(server: Server) -> Iterator[httpx.Client]:
     with server.client() as client:
         yield client
-
-
-def ok(r: httpx.Response, status: int = 200) -> dict:
-    assert r.status_code == status, r.text
-    return dict(r.json())
-
-
-def bad_fields(r: httpx.Response) -> set[str]:
-    return {e["field"] for e in problem(r, 422, "validation_error")["errors"]}
-
-
-def pick(d: dict, *keys: str) -> tuple:
-    return tuple(d[k] for k in keys)
 
 
 def create(c: httpx.Client, name: str, **body: object) -> httpx.Response:

@@ -6,28 +6,18 @@ import csv
 import io
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import problem
+from tests.e2e.helpers import day, ok, pick, problem
 
 
 @pytest.fixture
 def c(server: Server) -> Iterator[httpx.Client]:
     with server.client() as client:
         yield client
-
-
-def ok(r: httpx.Response, status: int = 200) -> dict:
-    assert r.status_code == status, r.text
-    return dict(r.json())
-
-
-def day(offset: int) -> str:
-    return (datetime.now(UTC).date() + timedelta(days=offset)).isoformat()
 
 
 def add(c: httpx.Client, tid: str, name: str, **body: object) -> httpx.Response:
@@ -47,10 +37,6 @@ def issue(c: httpx.Client, role: str, tid: str) -> tuple[dict[str, str], str]:
     body = {"name": f"{role} key", "role": role, "tenant_id": tid}
     key = ok(c.post("/v1/api-keys", json=body), 201)
     return {"Authorization": f"Bearer {key['secret']}"}, key["key_id"]
-
-
-def pick(d: dict, *keys: str) -> tuple:
-    return tuple(d[k] for k in keys)
 
 
 def test_a_customer_orders_licenses_that_count_active_users(c: httpx.Client) -> None:

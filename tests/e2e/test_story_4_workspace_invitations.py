@@ -4,7 +4,6 @@ pending invitations lapse."""
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -13,28 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import settings_for
-from tests.e2e.conftest import Server, start_server
-from tests.e2e.helpers import problem
-
-
-def stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+from tests.e2e.conftest import Server, server_env, start_server, stop_server
+from tests.e2e.helpers import ok, pick, problem
 
 
 @pytest.fixture
 def env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
     pg = request.getfixturevalue("pg_url") if backend == "postgres" else None
-    s = settings_for(backend, tmp_path, pg)
-    env = {"SEATLEDGER_DATA_DIR": str(s.data_dir), "SEATLEDGER_LOG_JSON": "true"}
-    if s.database_url:
-        env["SEATLEDGER_DATABASE_URL"] = s.database_url
-        env["SEATLEDGER_POSTGRES_SCHEMA"] = s.postgres_schema
-    return env
+    return server_env(backend, tmp_path, pg)
 
 
 @pytest.fixture
@@ -51,20 +36,11 @@ def serve(tmp_path: Path) -> Iterator:
     def stop_last() -> None:
         server, client = running.pop()
         client.close()
-        stop(server)
+        stop_server(server)
 
     yield start, stop_last
     while running:
         stop_last()
-
-
-def ok(r: httpx.Response, status: int = 200) -> dict:
-    assert r.status_code == status, r.text
-    return dict(r.json())
-
-
-def pick(d: dict, *keys: str) -> tuple:
-    return tuple(d[k] for k in keys)
 
 
 def invite(c: httpx.Client, tid: str, email: str, **body: object) -> httpx.Response:

@@ -9,18 +9,13 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import problem
+from tests.e2e.helpers import ok, pick, problem
 
 
 @pytest.fixture
 def c(server: Server) -> Iterator[httpx.Client]:
     with server.client() as client:
         yield client
-
-
-def ok(r: httpx.Response, status: int = 200) -> dict:
-    assert r.status_code == status, r.text
-    return dict(r.json())
 
 
 def indicator(c: httpx.Client, tid: str, position: int) -> tuple:
@@ -35,10 +30,6 @@ def issue(c: httpx.Client, role: str, tid: str) -> dict[str, str]:
     body = {"name": f"{role} key", "role": role, "tenant_id": tid}
     secret = ok(c.post("/v1/api-keys", json=body), 201)["secret"]
     return {"Authorization": f"Bearer {secret}"}
-
-
-def pick(d: dict, *keys: str) -> tuple:
-    return tuple(d[k] for k in keys)
 
 
 def test_a_company_adds_people_to_a_module_up_to_its_contract(c: httpx.Client) -> None:

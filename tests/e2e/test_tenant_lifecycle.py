@@ -6,16 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.helpers import problem, tenant, uniq
-
-
-def multi(c: httpx.Client, **body: object) -> dict:
-    t = tenant(c, **body)
-    r = c.post(
-        f"/v1/tenants/{t['tenant_id']}/licenses", json={"feature": "multi_tenant"}
-    )
-    assert r.status_code == 201, r.text
-    return dict(r.json())
+from tests.e2e.helpers import multi, problem, tenant, uniq
 
 
 def test_handover_of_a_tenant_without_admins_is_admin_required(

@@ -9,16 +9,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from tests.e2e.helpers import head, problem, tenant, uniq
-
-
-def multi(c: httpx.Client, **body: object) -> dict:
-    t = tenant(c, **body)
-    r = c.post(
-        f"/v1/tenants/{t['tenant_id']}/licenses", json={"feature": "multi_tenant"}
-    )
-    assert r.status_code == 201, r.text
-    return dict(r.json())
+from tests.e2e.helpers import head, multi, problem, tenant, uniq
 
 
 def test_create_answers_a_provisioning_tenant_with_defaults(c: httpx.Client) -> None:

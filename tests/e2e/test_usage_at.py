@@ -10,12 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import problem, tenant
-
-
-def ok(r: httpx.Response, status: int = 200) -> dict:
-    assert r.status_code == status, r.text
-    return dict(r.json())
+from tests.e2e.helpers import ok, problem, tenant
 
 
 def usage(tid: str) -> str:

@@ -9,11 +9,14 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from tests.conftest import fresh_schema
 from tests.e2e.conftest import KEY, start_server
 
 ROLES = ("relay", "project", "consume-commands")
@@ -110,3 +113,14 @@ class Pipeline:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
+
+
+@contextmanager
+def fresh_pipeline(pg_url: str, bootstrap: str, workdir: Path) -> Iterator[Pipeline]:
+    """A pipeline on a schema of its own (nothing started yet); whatever it
+    started is stopped afterwards."""
+    p = Pipeline.create(pg_url, fresh_schema(pg_url), bootstrap, workdir)
+    try:
+        yield p
+    finally:
+        p.stop_all()

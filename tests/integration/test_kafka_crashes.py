@@ -21,16 +21,13 @@ from infra.kafka.broker import start_broker
 from infra.ledger import Ledger
 from infra.settings import Settings
 from tests.conftest import fresh_schema
-from tests.integration.pipeline import Pipeline
+from tests.integration.pipeline import Pipeline, fresh_pipeline
 
 
 @pytest.fixture
 def pipeline(pg_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
-    p = Pipeline.create(pg_url, fresh_schema(pg_url), kafka_bootstrap, tmp_path)
-    try:
+    with fresh_pipeline(pg_url, kafka_bootstrap, tmp_path) as p:
         yield p
-    finally:
-        p.stop_all()
 
 
 def new_tenant(api: httpx.Client, name: str, pools: dict[str, int]) -> str:

@@ -16,8 +16,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from infra.ledger import Ledger
 from infra.settings import Settings
-from tests.conftest import fresh_schema
-from tests.integration.pipeline import Pipeline
+from tests.integration.pipeline import Pipeline, fresh_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +26,9 @@ def pipeline(
     # One pipeline for the module: every test works on tenants and keys of its
     # own, and picks its own records out of the shared topics.
     workdir = tmp_path_factory.mktemp("dead-letters")
-    p = Pipeline.create(pg_url, fresh_schema(pg_url), kafka_bootstrap, workdir)
-    p.start_all()
-    try:
+    with fresh_pipeline(pg_url, kafka_bootstrap, workdir) as p:
+        p.start_all()
         yield p
-    finally:
-        p.stop_all()
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from infra.ledger import Ledger
 from infra.settings import Settings
 from projections.registry import create_tables
 from tests.conftest import fresh_schema
-from tests.integration.pipeline import Pipeline
+from tests.e2e.helpers import ok
+from tests.integration.pipeline import Pipeline, fresh_pipeline
 
 TABLES = {
     "proj_pools": "pool_aggregate_id",
@@ -34,18 +35,9 @@ TABLES = {
 
 @pytest.fixture
 def pipeline(pg_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
-    p = Pipeline.create(pg_url, fresh_schema(pg_url), kafka_bootstrap, tmp_path)
-    p.start_all()
-    try:
+    with fresh_pipeline(pg_url, kafka_bootstrap, tmp_path) as p:
+        p.start_all()
         yield p
-    finally:
-        p.stop_all()
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def over_kafka(

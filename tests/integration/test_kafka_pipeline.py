@@ -11,18 +11,14 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from tests.conftest import fresh_schema
-from tests.integration.pipeline import Pipeline
+from tests.integration.pipeline import Pipeline, fresh_pipeline
 
 
 @pytest.fixture
 def pipeline(pg_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
-    p = Pipeline.create(pg_url, fresh_schema(pg_url), kafka_bootstrap, tmp_path)
-    p.start_all()
-    try:
+    with fresh_pipeline(pg_url, kafka_bootstrap, tmp_path) as p:
+        p.start_all()
         yield p
-    finally:
-        p.stop_all()
 
 
 def results(bootstrap: str, topic: str, want: int, timeout_s: float = 90) -> list[dict]:

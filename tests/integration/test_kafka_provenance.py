@@ -17,8 +17,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from consumers.commands import KAFKA_PRINCIPAL
-from tests.conftest import fresh_schema
-from tests.integration.pipeline import Pipeline
+from tests.integration.pipeline import Pipeline, fresh_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +26,10 @@ def pipeline(
 ) -> Iterator[Pipeline]:
     # Only the processes this needs: the API and the command consumer.
     workdir = tmp_path_factory.mktemp("provenance")
-    p = Pipeline.create(pg_url, fresh_schema(pg_url), kafka_bootstrap, workdir)
-    p.start_api()
-    p.start("consume-commands")
-    try:
+    with fresh_pipeline(pg_url, kafka_bootstrap, workdir) as p:
+        p.start_api()
+        p.start("consume-commands")
         yield p
-    finally:
-        p.stop_all()
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,9 @@ from projections.envelope import Envelope
 from projections.registry import apply_batch
 from projections.sql import Row
 
+# The keys of a domain event that the envelope carries, not its payload.
+ENVELOPE_META = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
 
 class SqliteTx:
     """projections.sql.Tx over one in-memory SQLite connection."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
 
@@ -10,28 +9,19 @@ import pytest
 
 from domain.seat_pool import SeatPool
 from domain.tenant import Tenant
-from projections.registry import apply_batch, checkpoint, create_tables
+from projections.registry import apply_batch, checkpoint
 from projections.tenants import subtree
 from projections.usage import holders_of, pools_of
 from tests.unit.builders import NOW
-from tests.unit.sqlite_projections import TENANT_FIELDS, Log, SqliteTx, feed
-
-
-@pytest.fixture
-def tx() -> Iterator[SqliteTx]:
-    tx = SqliteTx()
-    create_tables(tx)
-    yield tx
-    tx.conn.close()
-
-
-@pytest.fixture
-def log() -> Log:
-    return Log()
-
+from tests.unit.sqlite_projections import (
+    ENVELOPE_META,
+    TENANT_FIELDS,
+    Log,
+    SqliteTx,
+    feed,
+)
 
 T = "6ed23969-be7e-49d7-949e-bbb0651e2a49"
-ENVELOPE_META = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
 def payload_keys(event: Any) -> set[str]:

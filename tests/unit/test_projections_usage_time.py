@@ -3,35 +3,17 @@ counted when read, for the moment the reader gives, as the aggregate does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
-import pytest
-
 from domain.seat_pool import MEMBERS, SeatPool
 from projections.envelope import Envelope
-from projections.registry import create_tables
 from projections.usage import holders_of, pools_of
 from tests.unit.builders import NOW, day, expiry, later
-from tests.unit.sqlite_projections import Log, SqliteTx, feed
+from tests.unit.sqlite_projections import ENVELOPE_META, Log, SqliteTx, feed
 
 T = "6ed23969-be7e-49d7-949e-bbb0651e2a49"
 TOMORROW = datetime.fromisoformat(f"{day(1)}T00:00:00+00:00")
-META = {"originator_id", "originator_version", "timestamp", "originator_topic"}
-
-
-@pytest.fixture
-def tx() -> Iterator[SqliteTx]:
-    tx = SqliteTx()
-    create_tables(tx)
-    yield tx
-    tx.conn.close()
-
-
-@pytest.fixture
-def log() -> Log:
-    return Log()
 
 
 def counted(tx: SqliteTx, moment: datetime, pool: str = "seats") -> tuple[int, ...]:
@@ -46,7 +28,7 @@ def envelopes(log: Log, pool: SeatPool) -> list[Envelope]:
         payload = {
             k: str(v) if isinstance(v, UUID) else v
             for k, v in vars(event).items()
-            if k not in META
+            if k not in ENVELOPE_META
         }
         name = type(event).__name__
         out.append(log.pool(str(pool.tenant_id), pool.pool, name, **payload))
@@ -61,7 +43,9 @@ def test_hand_built_payloads_have_the_domain_events_keys() -> None:
     pool.reserve("i1", expiry(days=1), NOW)
     pool.release_reservation("i1", NOW)
 
-    keys = {type(e).__name__: set(vars(e)) - META for e in pool.collect_events()}
+    keys = {
+        type(e).__name__: set(vars(e)) - ENVELOPE_META for e in pool.collect_events()
+    }
 
     assert keys == {
         "SeatPoolOpened": {"tenant_id", "pool", "limit", "warning_threshold"}
