@@ -8,8 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import openapi, problems
-from api.auth import Authenticator
-from api.commands import CommandService
 from api.middleware import RequestMiddleware
 from api.routes import (
     commands,
@@ -24,13 +22,17 @@ from api.routes import (
     tenants,
 )
 from consumers.checkpointer import Checkpointer
+from infra.audit import write_checkpoint
 from infra.bootstrap import Container
 
 
 def create_app(c: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        checkpointer = Checkpointer(c.ledger, c.settings.checkpoint_interval_s)
+        checkpointer = Checkpointer(
+            lambda: write_checkpoint(c.log, c.store, c.bus),
+            c.settings.checkpoint_interval_s,
+        )
         if c.embedded_projector:
             c.follower.start()
         checkpointer.start()
@@ -47,7 +49,6 @@ def create_app(c: Container) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.container = c
-    app.state.commands = CommandService(c.ledger, c.command_log)
     problems.install(app)
     openapi.install(app)
     app.include_router(ops.router)
@@ -60,10 +61,5 @@ def create_app(c: Container) -> FastAPI:
     app.include_router(keys.router)
     app.include_router(commands.router)
     app.include_router(history.router)
-    app.add_middleware(
-        RequestMiddleware,
-        auth=Authenticator(c.operator_key, c.ledger.find_key, c.ledger.lineage),
-        idempotency=c.idempotency,
-        metrics=c.metrics,
-    )
+    app.add_middleware(RequestMiddleware, auth=c.authenticator, metrics=c.metrics)
     return app

@@ -1,24 +1,31 @@
-"""Dependencies shared by the routers; everything comes from the container
-built in the app's lifespan."""
+"""What routes depend on: the calling key, the bus, the reads, the command's
+context and projection waits. Everything comes from the container built in
+the app's lifespan."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from api.auth import Guard
-from api.policy import guard
+from application.auth import Principal
+from application.context import Context
+from application.present import result_of
+from application.queries.reads import Reads
+from domain.commands import Command
 from domain.errors import DomainError
 from infra.bootstrap import Container
-from infra.events import CommandContext
 
 MAX_WAIT_MS = 10_000
 PAGE_LIMIT = 1000  # list endpoints cap `limit` here
+MAX_IDEMPOTENCY_KEY = 255
 
 
 def container(request: Request) -> Container:
@@ -26,11 +33,70 @@ def container(request: Request) -> Container:
     return found
 
 
-def command_context(request: Request) -> CommandContext:
-    return CommandContext(
-        actor=request.state.principal.actor,
-        correlation_id=request.state.correlation_id,
-    )
+def principal(request: Request) -> Principal:
+    found: Principal = request.state.principal
+    return found
+
+
+def reads(request: Request) -> Reads:
+    return container(request).reads
+
+
+def clock(request: Request) -> datetime:
+    return container(request).clock()
+
+
+def invalid(
+    field: str, message: str, value: object, where: str = "query"
+) -> RequestValidationError:
+    """A 422 naming a parameter, like the framework's own."""
+    loc = (where, field)
+    error = {"type": "value_error", "loc": loc, "msg": message, "input": str(value)}
+    return RequestValidationError([error])
+
+
+def context(request: Request) -> Context:
+    """The command's context: correlation id, and the Idempotency-Key that
+    names its receipt (scoped to the calling key by the bus)."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
+        raise invalid(
+            "Idempotency-Key",
+            f"at most {MAX_IDEMPOTENCY_KEY} characters",
+            key[:20],
+            "header",
+        )
+    return Context(correlation_id=request.state.correlation_id, idempotency_key=key)
+
+
+@dataclass(frozen=True)
+class Call:
+    """Runs a command for the calling key and shapes the HTTP answer: 200
+    instead of a route's 201 when nothing was recorded, and the
+    `Idempotent-Replayed` header on an answer given from a receipt."""
+
+    request: Request
+    response: Response
+    who: Principal
+    ctx: Context
+
+    def __call__(self, command: Command) -> Any:
+        """The command's result as its REST call answers it."""
+        bus = container(self.request).bus
+        outcome = bus.handle(self.who, command, self.ctx)
+        self.response.status_code = outcome.status
+        if outcome.replayed:
+            self.response.headers["idempotent-replayed"] = "true"
+        return result_of(outcome)
+
+
+def call(
+    request: Request,
+    response: Response,
+    who: Principal = Depends(principal),
+    ctx: Context = Depends(context),
+) -> Call:
+    return Call(request, response, who, ctx)
 
 
 class ProjectionBehind(DomainError):
@@ -41,50 +107,50 @@ MinPosition = Query(default=None, ge=0, le=2**62)
 WaitMs = Query(default=0, ge=0, le=MAX_WAIT_MS)
 
 
+def _path_tenant(request: Request) -> UUID | None:
+    raw = request.path_params.get("tenant_id")
+    try:
+        return UUID(str(raw)) if raw is not None else None
+    except ValueError:
+        return None  # a malformed id is the route's 422
+
+
 async def projection_position(
     request: Request,
     min_position: int | None = MinPosition,
     wait_ms: int = WaitMs,
-    access: Guard = Depends(guard),
+    who: Principal = Depends(principal),
 ) -> int:
     """Waits (up to wait_ms) until all projections reached min_position.
     Scope first: a key out of scope learns nothing, not even the position."""
-    await _checked_path_tenant(request, access)
-    return await _wait(container(request), None, min_position, wait_ms)
+    return await _wait(request, who, None, min_position, wait_ms)
 
 
 async def tenant_projection_position(
     request: Request,
     min_position: int | None = MinPosition,
     wait_ms: int = WaitMs,
-    access: Guard = Depends(guard),
+    who: Principal = Depends(principal),
 ) -> int:
     """Like projection_position, for reads of one tenant's own rows: with
     Kafka only that tenant's partition has to have caught up."""
-    tenant_id = await _checked_path_tenant(request, access)
-    return await _wait(
-        container(request), str(tenant_id) if tenant_id else None, min_position, wait_ms
-    )
-
-
-async def _checked_path_tenant(request: Request, access: Guard) -> UUID | None:
-    """The path's tenant, checked against the key's scope."""
-    raw = request.path_params.get("tenant_id")
-    try:
-        tenant_id = UUID(str(raw)) if raw is not None else None
-    except ValueError:
-        return None  # a malformed id is the route's 422
-    if tenant_id is not None:
-        await asyncio.to_thread(access.check, tenant_id)
-    return tenant_id
+    return await _wait(request, who, _path_tenant(request), min_position, wait_ms)
 
 
 async def _wait(
-    c: Container, tenant_id: str | None, min_position: int | None, wait_ms: int
+    request: Request,
+    who: Principal,
+    tenant_id: UUID | None,
+    min_position: int | None,
+    wait_ms: int,
 ) -> int:
+    projected = reads(request).projected
+    checked = _path_tenant(request)
+    if checked is not None:
+        await asyncio.to_thread(projected.check, who, checked)
     deadline = time.monotonic() + wait_ms / 1000
     while True:
-        position = await asyncio.to_thread(c.projection_position, tenant_id)
+        position = await asyncio.to_thread(projected.position, tenant_id)
         if min_position is None or position >= min_position:
             return position
         if time.monotonic() >= deadline:
@@ -94,13 +160,6 @@ async def _wait(
                 min_position=min_position,
             )
         await asyncio.sleep(0.005)
-
-
-def invalid(field: str, message: str, value: object) -> RequestValidationError:
-    """A 422 naming a query parameter, like the framework's own."""
-    loc = ("query", field)
-    error = {"type": "value_error", "loc": loc, "msg": message, "input": str(value)}
-    return RequestValidationError([error])
 
 
 def instant_param(
@@ -121,6 +180,23 @@ def instant_param(
         utc = at.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00: before year 1 in UTC
         raise invalid("at", "the instant is out of range", at.isoformat()) from None
-    if utc > container(request).ledger.clock():
+    if utc > clock(request):
         raise invalid("at", "the instant is in the future", at.isoformat())
     return utc
+
+
+async def dashboard_position(
+    request: Request,
+    at: datetime | None = Depends(instant_param),
+    min_position: int | None = MinPosition,
+    wait_ms: int = WaitMs,
+    who: Principal = Depends(principal),
+) -> int | None:
+    """The projection's position for the live dashboard; None with `at`, which
+    reads the store, so it waits for no projection."""
+    if at is not None:
+        return None
+    return await tenant_projection_position(request, min_position, wait_ms, who)
+
+
+Clock = Callable[[], datetime]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from infra.audit import VerifyReport
+from infra.audit.walk import VerifyReport
 from projections.envelope import Envelope
 
 

@@ -1,11 +1,10 @@
 """Request plumbing that must run before routing: correlation id, the 401
-check, the body size cap and Idempotency-Key replay (pure ASGI, so the body is
-read once and handed on unchanged)."""
+check and the body size cap (pure ASGI, so the body is read once and handed
+on unchanged). Idempotency is not here: an Idempotency-Key names the
+command's receipt, which the command bus saves with its events."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import time
 import uuid
@@ -14,9 +13,8 @@ import structlog
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import Authenticator
 from api.problems import UNAVAILABLE, problem
-from infra.idempotency import IdempotencyStore, KeyInFlight, KeyReused, StoredResponse
+from application.keys import Authenticator
 from infra.metrics import Metrics
 
 MAX_BODY = 1024 * 1024
@@ -25,25 +23,15 @@ _TENANT_IN_PATH = re.compile(r"^/v1/tenants/([0-9a-fA-F-]{36})")
 log = structlog.get_logger(__name__)
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
-    except (ValueError, RecursionError):
-        canonical = body.decode("latin-1")
-    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
-
-
 class RequestMiddleware:
     def __init__(
         self,
         app: ASGIApp,
         auth: Authenticator,
-        idempotency: IdempotencyStore,
         metrics: Metrics,
     ) -> None:
         self.app = app
         self.auth = auth
-        self.idempotency = idempotency
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -89,12 +77,7 @@ class RequestMiddleware:
             return
         if body and scope["method"] in WRITES:
             _assume_json(scope, headers)
-        replay = _replaying(body, receive)
-        idem_key = headers.get("idempotency-key")
-        if idem_key and scope["method"] in WRITES and "principal" in scope["state"]:
-            await self._idempotent(scope, replay, send, idem_key, body)
-            return
-        await self.app(scope, replay, send)
+        await self.app(scope, _replaying(body, receive), send)
 
     def _measured(self, scope: Scope, send: Send) -> Send:
         started = time.perf_counter()
@@ -111,95 +94,6 @@ class RequestMiddleware:
 
         return measured
 
-    async def _idempotent(
-        self, scope: Scope, receive: Receive, send: Send, key: str, body: bytes
-    ) -> None:
-        if len(key) > 255:
-            await problem(
-                422,
-                "validation_error",
-                "Idempotency-Key is too long",
-                errors=[
-                    {
-                        "field": "Idempotency-Key",
-                        "in": "header",
-                        "message": "at most 255 characters",
-                    }
-                ],
-            )(scope, receive, send)
-            return
-        principal = scope["state"]["principal"]
-        idem_scope = principal.key_id
-        fp = fingerprint(scope["method"], scope["path"], body)
-        try:
-            stored = await to_thread.run_sync(
-                self.idempotency.claim, idem_scope, key, fp
-            )
-        except KeyReused:
-            await problem(
-                422,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request",
-            )(scope, receive, send)
-            return
-        except KeyInFlight:
-            await problem(
-                409,
-                "concurrency_conflict",
-                "a request with this Idempotency-Key is still running; retry",
-                headers={"Retry-After": "1"},
-            )(scope, receive, send)
-            return
-        except UNAVAILABLE:
-            await _unavailable(scope, receive, send)
-            return
-        if stored is not None:
-            await _send_stored(send, stored)
-            return
-        # The response is held back until it is stored: a repeat sent the
-        # moment the client has it must find it, not a claim "still running".
-        messages: list[Message] = []
-
-        async def hold(message: Message) -> None:
-            messages.append(message)
-
-        try:
-            await self.app(scope, receive, hold)
-        finally:
-            status, content_type, content = _response_of(messages)
-            try:
-                if status < 500 and status != 401:
-                    response = StoredResponse(
-                        status, _without_secret(content), content_type
-                    )
-                    await to_thread.run_sync(
-                        self.idempotency.complete, idem_scope, key, response
-                    )
-                else:
-                    # Nothing to replay: a fault or an unavailable store
-                    # recorded nothing, so a retry must run the call again.
-                    await to_thread.run_sync(self.idempotency.release, idem_scope, key)
-            except UNAVAILABLE:
-                # The call's effects stand; its key stays claimed and is taken
-                # over once stale, so a retry then runs into the effects'
-                # own checks (already_assigned, ...) rather than a duplicate.
-                log.warning("idempotency record not written", key=key)
-        for message in messages:
-            await send(message)
-
-
-def _response_of(messages: list[Message]) -> tuple[int, str, bytes]:
-    status, content_type, content = 500, "", b""
-    for message in messages:
-        if message["type"] == "http.response.start":
-            status = message["status"]
-            for k, v in message.get("headers", []):
-                if k.lower() == b"content-type":
-                    content_type = v.decode("latin-1")
-        elif message["type"] == "http.response.body":
-            content += message.get("body", b"")
-    return status, content_type, content
-
 
 async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
     await problem(
@@ -208,19 +102,6 @@ async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
         "the database is unreachable; try again shortly",
         headers={"Retry-After": "2"},
     )(scope, receive, send)
-
-
-def _without_secret(body: bytes) -> bytes:
-    """Secrets are shown once and never stored: a replayed key creation
-    answers with `secret: null`."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return body
-    if isinstance(data, dict) and data.get("secret") is not None:
-        data["secret"] = None
-        return json.dumps(data).encode()
-    return body
 
 
 def _assume_json(scope: Scope, headers: dict[str, str]) -> None:
@@ -280,18 +161,3 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
         return await receive()  # only a disconnect can come after the body
 
     return replay
-
-
-async def _send_stored(send: Send, stored: StoredResponse) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": stored.status,
-            "headers": [
-                (b"content-type", stored.content_type.encode("latin-1")),
-                (b"content-length", str(len(stored.body)).encode()),
-                (b"idempotent-replayed", b"true"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": stored.body})

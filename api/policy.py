@@ -1,63 +1,69 @@
-"""Every route's authorization rule, in one table (API.md "Keys").
+"""Every /v1 route and what it runs: a command (authorized by the command
+bus with the command's rule from application/catalogue.py) or a read with
+its action (authorized by the queries with the one scope rule).
 
-Routes call `guard.check(tenant)`; the action comes from here, by method and
-path template. The isolation test walks the application's route table and
-fails for any /v1 route missing from this one.
+A route missing here is refused (deny by default), and the isolation test
+walks the application's route table and fails for any /v1 route missing
+from this one.
 """
 
 from __future__ import annotations
 
 from fastapi import Request
 
-from api.auth import Action, Guard, principal
+from application.auth import Action
+from domain import commands as c
+from domain.errors import Forbidden
 
 T = "/v1/tenants/{tenant_id}"
+STATE, VIEWS, HISTORY = Action.READ_STATE, Action.READ_PROJECTIONS, Action.READ_HISTORY
 
-ROUTE_RULES: dict[tuple[str, str], Action] = {
-    ("POST", "/v1/tenants"): Action.CREATE_TENANT,
-    ("GET", T): Action.READ_STATE,
-    ("PATCH", T): Action.MANAGE_TENANT,
-    ("POST", f"{T}/licenses"): Action.MANAGE_CONTRACT,
-    ("DELETE", f"{T}/licenses/{{feature}}"): Action.MANAGE_CONTRACT,
-    ("POST", f"{T}/handover"): Action.MANAGE_CONTRACT,
-    ("POST", f"{T}/suspend"): Action.MANAGE_CONTRACT,
-    ("POST", f"{T}/close"): Action.MANAGE_CONTRACT,
-    ("GET", f"{T}/tree"): Action.READ_PROJECTIONS,
-    ("PUT", f"{T}/seats/{{pool}}"): Action.MANAGE_CONTRACT,
-    ("GET", f"{T}/seats/{{pool}}"): Action.READ_STATE,
-    ("POST", f"{T}/seats/{{pool}}/assignments"): Action.MANAGE_TENANT,
-    ("DELETE", f"{T}/seats/{{pool}}/assignments/{{holder_id}}"): Action.MANAGE_TENANT,
-    ("GET", f"{T}/seats/{{pool}}/assignments"): Action.READ_PROJECTIONS,
-    ("GET", f"{T}/usage"): Action.READ_PROJECTIONS,
-    ("POST", f"{T}/members"): Action.MANAGE_TENANT,
-    ("GET", f"{T}/members"): Action.READ_PROJECTIONS,
-    ("GET", f"{T}/members/{{member_id}}"): Action.READ_STATE,
-    ("PATCH", f"{T}/members/{{member_id}}"): Action.MANAGE_TENANT,
-    ("DELETE", f"{T}/members/{{member_id}}"): Action.MANAGE_TENANT,
-    ("POST", f"{T}/invitations"): Action.MANAGE_TENANT,
-    ("GET", f"{T}/invitations"): Action.READ_PROJECTIONS,
-    ("GET", "/v1/invitations/{invitation_id}"): Action.READ_STATE,
-    ("POST", "/v1/invitations/{invitation_id}/accept"): Action.ACCEPT_INVITATION,
-    ("POST", "/v1/invitations/{invitation_id}/resend"): Action.MANAGE_TENANT,
-    ("DELETE", "/v1/invitations/{invitation_id}"): Action.MANAGE_TENANT,
-    ("POST", f"{T}/license-orders"): Action.MANAGE_TENANT,
-    ("GET", f"{T}/license-orders"): Action.READ_PROJECTIONS,
-    ("GET", "/v1/license-orders/{order_id}"): Action.READ_STATE,
-    ("POST", "/v1/license-orders/{order_id}/approve"): Action.APPROVE_ORDERS,
-    ("POST", "/v1/license-orders/{order_id}/reject"): Action.APPROVE_ORDERS,
-    ("POST", "/v1/license-orders/{order_id}/cancel"): Action.MANAGE_TENANT,
-    ("GET", f"{T}/reports/active-users"): Action.READ_PROJECTIONS,
-    ("GET", f"{T}/reports/usage-history"): Action.READ_PROJECTIONS,
-    ("GET", "/v1/events"): Action.READ_HISTORY,
-    ("GET", f"{T}/history"): Action.READ_HISTORY,
-    ("GET", "/v1/audit/verify"): Action.READ_HISTORY,
-    ("POST", "/v1/commands"): Action.PER_COMMAND,
-    ("POST", "/v1/api-keys"): Action.MANAGE_KEYS,
-    ("DELETE", "/v1/api-keys/{key_id}"): Action.MANAGE_KEYS,
+ROUTE_RULES: dict[tuple[str, str], Action | type[c.Command]] = {
+    ("POST", "/v1/tenants"): c.CreateTenant,
+    ("GET", T): STATE,
+    ("PATCH", T): c.UpdateTenant,
+    ("POST", f"{T}/licenses"): c.BookLicense,
+    ("DELETE", f"{T}/licenses/{{feature}}"): c.CancelLicense,
+    ("POST", f"{T}/handover"): c.HandOverTenant,
+    ("POST", f"{T}/suspend"): c.SuspendTenant,
+    ("POST", f"{T}/close"): c.CloseTenant,
+    ("GET", f"{T}/tree"): VIEWS,
+    ("PUT", f"{T}/seats/{{pool}}"): c.SetSeatLimit,
+    ("GET", f"{T}/seats/{{pool}}"): STATE,
+    ("POST", f"{T}/seats/{{pool}}/assignments"): c.AssignSeat,
+    ("DELETE", f"{T}/seats/{{pool}}/assignments/{{holder_id}}"): c.ReleaseSeat,
+    ("GET", f"{T}/seats/{{pool}}/assignments"): VIEWS,
+    ("GET", f"{T}/usage"): VIEWS,
+    ("POST", f"{T}/members"): c.AddMember,
+    ("GET", f"{T}/members"): VIEWS,
+    ("GET", f"{T}/members/{{member_id}}"): STATE,
+    ("PATCH", f"{T}/members/{{member_id}}"): c.UpdateMember,
+    ("DELETE", f"{T}/members/{{member_id}}"): c.RemoveMember,
+    ("POST", f"{T}/invitations"): c.InviteMember,
+    ("GET", f"{T}/invitations"): VIEWS,
+    ("GET", "/v1/invitations/{invitation_id}"): STATE,
+    ("POST", "/v1/invitations/{invitation_id}/accept"): c.AcceptInvitation,
+    ("POST", "/v1/invitations/{invitation_id}/resend"): c.ResendInvitation,
+    ("DELETE", "/v1/invitations/{invitation_id}"): c.RevokeInvitation,
+    ("POST", f"{T}/license-orders"): c.PlaceLicenseOrder,
+    ("GET", f"{T}/license-orders"): VIEWS,
+    ("GET", "/v1/license-orders/{order_id}"): STATE,
+    ("POST", "/v1/license-orders/{order_id}/approve"): c.ApproveLicenseOrder,
+    ("POST", "/v1/license-orders/{order_id}/reject"): c.RejectLicenseOrder,
+    ("POST", "/v1/license-orders/{order_id}/cancel"): c.CancelLicenseOrder,
+    ("GET", f"{T}/reports/active-users"): VIEWS,
+    ("GET", f"{T}/reports/usage-history"): VIEWS,
+    ("GET", "/v1/events"): HISTORY,
+    ("GET", f"{T}/history"): HISTORY,
+    ("GET", "/v1/audit/verify"): HISTORY,
+    ("POST", "/v1/commands"): c.Command,  # each command's own rule
+    ("POST", "/v1/api-keys"): c.CreateApiKey,
+    ("DELETE", "/v1/api-keys/{key_id}"): c.RevokeApiKey,
 }
 
 
-def guard(request: Request) -> Guard:
+def listed(request: Request) -> None:
+    """Deny by default: a route nobody gave a rule is nobody's."""
     route = request.scope.get("route")
-    key = (request.method, getattr(route, "path", ""))
-    return Guard(principal(request), ROUTE_RULES.get(key))
+    if (request.method, getattr(route, "path", "")) not in ROUTE_RULES:
+        raise Forbidden("this route has no authorization rule")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -15,6 +14,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from application.problems import (
+    PROBLEM_FIELDS,
+    STATUS_BY_CODE,
+    TITLES,
+    problem_document,
+    refusal_document,
+    status_for,
+)
 from domain.errors import DomainError
 
 log = structlog.get_logger(__name__)
@@ -28,55 +35,6 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     psycopg_pool.PoolTimeout,
     sqlite3.OperationalError,
 )
-PROBLEM_FIELDS = frozenset({"type", "title", "status", "detail", "code"})
-
-STATUS_BY_CODE = {
-    "unauthorized": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "validation_error": 422,
-    "idempotency_key_reused": 422,
-    "payload_too_large": 413,
-    "unavailable": 503,
-}
-
-TITLES = {
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
-
-
-def status_for(code: str) -> int:
-    return STATUS_BY_CODE.get(code, 409)
-
-
-def problem_document(
-    status: int,
-    code: str,
-    detail: str,
-    extra: Mapping[str, Any] | None = None,
-    **more: Any,
-) -> dict[str, Any]:
-    """An RFC 9457 problem document. A domain error's extras may name their own
-    `status` (the state it found): they never override the document's fields."""
-    members = {**(extra or {}), **more}
-    members = {k: v for k, v in members.items() if k not in PROBLEM_FIELDS}
-    return {
-        "type": f"https://seatledger.dev/problems/{code}",
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "code": code,
-        **members,
-    }
 
 
 def problem(
@@ -107,13 +65,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        # Extras never override the document's own fields (InvalidState names
-        # the state it found as `status`, which is not the HTTP status).
-        extra = {k: v for k, v in exc.extra.items() if k not in PROBLEM_FIELDS}
-        if exc.code == "validation_error":
-            field = str(exc.extra.get("field", "body"))
-            extra = {"errors": [{"field": field, "in": "body", "message": exc.detail}]}
-        return problem(status_for(exc.code), exc.code, exc.detail, **extra)
+        status, body = refusal_document(exc)
+        return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(
@@ -165,3 +118,16 @@ def install(app: FastAPI) -> None:
             "an unexpected fault occurred; it has been logged",
             correlation_id=_correlation(request),
         )
+
+
+__all__ = [
+    "PROBLEM",
+    "PROBLEM_FIELDS",
+    "STATUS_BY_CODE",
+    "TITLES",
+    "UNAVAILABLE",
+    "install",
+    "problem",
+    "problem_document",
+    "status_for",
+]

@@ -5,7 +5,7 @@ Three paths, measured in the same run against the same PostgreSQL server:
 * ``plain SQL`` - psycopg, one transaction per seat:
   ``UPDATE bench_pool SET used = used + 1 WHERE id = %s AND used < lim`` then
   ``INSERT INTO bench_assignment``; rolled back if the update hit no row.
-* ``in-process`` - ``Ledger.assign_seat`` on a container from ``bootstrap()``.
+* ``in-process`` - the command bus's ``AssignSeat`` on a container from ``bootstrap()``.
 * ``HTTP`` - a real ``seatledger serve`` process (uvicorn, embedded projector),
   ``POST /v1/tenants/{id}/seats/{pool}/assignments`` from one keep-alive httpx
   client per caller thread.
@@ -45,6 +45,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -52,18 +53,19 @@ from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
+from application.auth import Principal, Role
 from domain.commands import AssignSeat, CreateTenant, SetSeatLimit
 from domain.common import MAX_LIMIT
 from domain.errors import DomainError
 from infra.bootstrap import Container, bootstrap
-from infra.events import CommandContext
-from infra.ledger import Ledger
+from infra.eventstore.persistence import NAME
 from infra.local.postgres import throwaway_cluster
 from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench"
-EVENTS_TABLE = f"{Ledger.name.lower()}_events"
+EVENTS_TABLE = f"{NAME}_events"
+BENCH = Principal("bench", Role.OPERATOR)
 CALLERS = (1, 8)
 SHARED_CALLERS = 8
 # The last line of a Python traceback, as the server's log shows it.
@@ -285,17 +287,16 @@ class InProcess:
             ),
             configure_logging=False,
         )
-        self.ledger = self.container.ledger
-        ctx = CommandContext(actor="bench")
-        outcome = self.ledger.create_tenant(ctx, CreateTenant(name="bench in-process"))
-        self.tenant_id = outcome.aggregate.id
+        self.bus = self.container.bus
+        outcome: Any = self.bus.handle(BENCH, CreateTenant(name="bench in-process"))
+        self.tenant_id = outcome.view.tenant_id
         self.events_table = EVENTS_TABLE
 
     def open_pools(self, slugs: list[str]) -> None:
-        ctx = CommandContext(actor="bench")
         for slug in dict.fromkeys(slugs):
-            self.ledger.set_seat_limit(
-                ctx, SetSeatLimit(tenant_id=self.tenant_id, pool=slug, limit=MAX_LIMIT)
+            self.bus.handle(
+                BENCH,
+                SetSeatLimit(tenant_id=self.tenant_id, pool=slug, limit=MAX_LIMIT),
             )
 
     def ops(self, layout: Layout, tag: str) -> list[Op]:
@@ -304,14 +305,14 @@ class InProcess:
         return [self.op(slug, f"{tag}-{i}") for i, slug in enumerate(slugs)]
 
     def op(self, slug: str, prefix: str) -> Op:
-        ledger, tenant_id = self.ledger, self.tenant_id
+        bus, tenant_id = self.bus, self.tenant_id
 
         def op(seq: int) -> str | None:
             cmd = AssignSeat(
                 tenant_id=tenant_id, pool=slug, holder_id=f"{prefix}-{seq}"
             )
             try:
-                ledger.assign_seat(CommandContext(actor="bench"), cmd)
+                bus.handle(BENCH, cmd)
             except DomainError as exc:
                 return exc.code
             return None

@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 from uuid import uuid4
 
+from application.auth import Principal, Role
 from domain.commands import AssignSeat, CreateTenant, SetSeatLimit
 from domain.seat_pool import SeatPool
 from infra.audit import stream, verify, write_checkpoint
 from infra.bootstrap import bootstrap
 from infra.chain import HashChain
-from infra.events import CommandContext, EnvelopeMapper
+from infra.events import EnvelopeMapper
 from infra.logging import configure
 from infra.settings import Settings
 
@@ -33,11 +34,11 @@ def _mapping(n: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as folder:
         c = bootstrap(Settings(data_dir=Path(folder)), configure_logging=False)
         try:
-            mapper = c.ledger.mapper
+            mapper = c.persistence.mapper
             assert isinstance(mapper, EnvelopeMapper)
             pool = SeatPool.open(uuid4(), "expenses", 10**9)
             for i in range(n):
-                pool.assign(f"holder-{i:07d}@example.com", c.ledger.clock())
+                pool.assign(f"holder-{i:07d}@example.com", c.clock())
             events = pool.collect_events()
             chain = HashChain(lambda _id, _v: None, size=2 * n)
             timings = []
@@ -58,27 +59,24 @@ def _verifying(n: int) -> tuple[float, float, int]:
     with tempfile.TemporaryDirectory() as folder:
         c = bootstrap(Settings(data_dir=Path(folder)), configure_logging=False)
         try:
-            ctx = CommandContext(actor="key:bench")
-            ledger = c.ledger
+            who = Principal("bench", Role.OPERATOR)
             tenants = [
-                ledger.create_tenant(ctx, CreateTenant(name=f"T{t}")).aggregate.id
+                c.bus.handle(who, CreateTenant(name=f"T{t}")).view.tenant_id  # type: ignore[union-attr]
                 for t in range(10)
             ]
             for t in tenants:
-                ledger.set_seat_limit(
-                    ctx, SetSeatLimit(tenant_id=t, pool="p", limit=10**6)
-                )
+                c.bus.handle(who, SetSeatLimit(tenant_id=t, pool="p", limit=10**6))
             for i in range(n):
                 cmd = AssignSeat(tenant_id=tenants[i % 10], pool="p", holder_id=f"h{i}")
-                ledger.assign_seat(ctx, cmd)
+                c.bus.handle(who, cmd)
                 if i % 1000 == 999:
-                    write_checkpoint(ledger)
-            total = ledger.head()
+                    write_checkpoint(c.log, c.store, c.bus)
+            total = c.log.head()
             started = time.perf_counter()
-            read = sum(1 for n_ in stream(ledger) if json.loads(n_.state))
+            read = sum(1 for n_ in stream(c.log) if json.loads(n_.state))
             raw = read / (time.perf_counter() - started)
             started = time.perf_counter()
-            report = verify(ledger)
+            report = verify(c.log)
             checked = report.checked / (time.perf_counter() - started)
             assert report.ok, report
             return raw, checked, total

@@ -37,13 +37,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from application.auth import Principal, Role
+from application.ports import Change, Commit, Meta
 from bench.assign_seat import database, drop_schemas, server_facts
 from domain.commands import CreateTenant, SetSeatLimit
 from domain.common import MAX_LIMIT
-from domain.seat_pool import SeatPool
+from domain.seat_pool import SeatPool, pool_id
 from infra import logging as seatledger_logging
 from infra.bootstrap import Container, bootstrap
-from infra.events import CommandContext, done_saving, saving
 from infra.replay import batches, run_replay
 from infra.settings import Settings
 
@@ -83,19 +84,22 @@ class Fleet:
 
     @classmethod
     def open(cls, c: Container, tenants: int, per_tenant: int) -> Fleet:
-        ctx = CommandContext(actor="bench")
+        who = Principal("bench", Role.OPERATOR)
         pools: list[SeatPool] = []
         for t in range(tenants):
             cmd = CreateTenant(name=f"Bench {t}")
-            tenant_id = c.ledger.create_tenant(ctx, cmd).aggregate.id
+            view: Any = c.bus.handle(who, cmd).view
+            tenant_id = view.tenant_id
             for p in range(per_tenant):
                 small = (t * per_tenant + p) % SMALL_EVERY == 0
                 limit = HELD + 1 if small else MAX_LIMIT
                 slug = f"pool_{p}"
-                c.ledger.set_seat_limit(
-                    ctx, SetSeatLimit(tenant_id=tenant_id, pool=slug, limit=limit)
+                c.bus.handle(
+                    who, SetSeatLimit(tenant_id=tenant_id, pool=slug, limit=limit)
                 )
-                pools.append(c.ledger.pool(tenant_id, slug))
+                pool = c.store.get(pool_id(tenant_id, slug))
+                assert isinstance(pool, SeatPool)
+                pools.append(pool)
         return cls(pools, {pool.id: pool.tenant_id for pool in pools})
 
     def round(self, now: datetime) -> None:
@@ -111,7 +115,7 @@ class Fleet:
     def write(self, c: Container, events: int, console: Console) -> int:
         """Writes about `events` events; returns how many it wrote."""
         now = datetime.now(UTC)
-        ctx = CommandContext(actor="bench", correlation_id="bench-replay")
+        meta = Meta(actor="bench", correlation_id="bench-replay")
         written = 0
         with _bar(console) as progress:
             task = progress.add_task("write", total=events)
@@ -120,25 +124,15 @@ class Fleet:
                 while len(pending) < INSERT_CHUNK:
                     self.round(now)
                     pending += [e for p in self.pools for e in p.collect_events()]
-                stored = self.store(c, ctx, pending)
+                stored = self.store(c, meta, pending)
                 written += len(stored)
                 progress.update(task, completed=min(written, events))
         return written
 
-    def store(self, c: Container, ctx: CommandContext, events: list[Any]) -> list[Any]:
-        """Maps and inserts as a save does (metadata, hash chain), in one go."""
-        chain = getattr(c.ledger.mapper, "chain", None)
-        if chain is not None:
-            chain.begin()
-        token = saving(ctx, self.tenants)
-        try:
-            stored = [c.ledger.mapper.to_stored_event(e) for e in events]
-        finally:
-            done_saving(token)
-        c.ledger.recorder.insert_events(stored)
-        if chain is not None:
-            chain.committed()  # only now: as a save, once the events are stored
-        return stored
+    def store(self, c: Container, meta: Meta, events: list[Any]) -> list[Any]:
+        """Saves as the command bus does (metadata, hash chain), in one go."""
+        c.store.append(Commit([Change(events, meta, dict(self.tenants))]))
+        return events
 
 
 def _bar(console: Console) -> Progress:
@@ -155,7 +149,7 @@ def measure_raw(c: Container, batch: int) -> Phase:
     gc.collect()
     phase.rss.append(rss_mib())
     started = time.perf_counter()
-    for envelopes in batches(c.ledger, 0, c.ledger.head(), batch):
+    for envelopes in batches(c.log, 0, c.log.head(), batch):
         phase.events += len(envelopes)
         phase.rss.append(rss_mib())
     phase.seconds = time.perf_counter() - started
@@ -265,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             written = fleet.write(c, args.events, console)
             gc.collect()
             console.print(
-                f"history: {c.ledger.head():,} events ({written:,} bulk-inserted) "
+                f"history: {c.log.head():,} events ({written:,} bulk-inserted) "
                 f"in {time.monotonic() - t0:.0f} s; RSS {rss0:.0f} MiB before "
                 f"writing it, {rss_mib():.0f} MiB after",
                 highlight=False,

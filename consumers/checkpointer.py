@@ -1,4 +1,4 @@
-"""Writes an audit checkpoint every so often (infra/audit.py).
+"""Writes an audit checkpoint every so often (infra/audit/checkpoints.py).
 
 Runs in every `serve` process; when several race, the store's version check
 lets one checkpoint through and the others find nothing left to record.
@@ -7,18 +7,16 @@ lets one checkpoint through and the others find nothing left to record.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import structlog
-
-from infra.audit import write_checkpoint
-from infra.usecases.base import LedgerBase
 
 log = structlog.get_logger(__name__)
 
 
 class Checkpointer:
-    def __init__(self, ledger: LedgerBase, interval_s: float) -> None:
-        self.ledger = ledger
+    def __init__(self, write: Callable[[], object], interval_s: float) -> None:
+        self.write = write
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -26,7 +24,7 @@ class Checkpointer:
     def run(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                write_checkpoint(self.ledger)
+                self.write()
             except Exception:
                 # The store is down or busy: the next round covers this one's
                 # events too, nothing is lost by waiting.

@@ -1,11 +1,11 @@
-"""Kafka command consumer: `seatledger.commands` -> use cases -> results.
+"""Kafka command consumer: `seatledger.commands` -> the command bus -> results.
 
 Each message is one command envelope (API.md "Commands"). It is validated
-with the same models as `POST /v1/commands` and run by the same service, and
-its answer is published on `seatledger.command-results` keyed by command_id.
-A redelivered command is answered from the command log without a second
-effect. Messages that are not a command envelope go to the DLQ with the
-reason; consumption goes on.
+with the same models as `POST /v1/commands` and run by the same bus, and its
+answer is published on `seatledger.command-results` keyed by command_id. A
+redelivered command is answered from its receipt without a second effect.
+Messages that are not a command envelope go to the DLQ with the reason;
+consumption goes on.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import json
 import threading
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 import structlog
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
@@ -21,8 +22,8 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import ValidationError
 
-from api.auth import Principal, Role
-from api.commands import CommandEnvelope, CommandService, unauthorized
+from application.auth import Principal, Role
+from application.envelopes import CommandEnvelope, CommandGateway, unauthorized
 from infra.kafka_io import Topics
 
 log = structlog.get_logger(__name__)
@@ -36,12 +37,14 @@ KAFKA_PRINCIPAL = Principal(key_id="kafka-commands", role=Role.OPERATOR)
 class CommandConsumer:
     def __init__(
         self,
-        service: CommandService,
+        gateway: CommandGateway,
+        principals: Callable[[UUID], Principal | None],
         make_consumer: Callable[[], KafkaConsumer],
         make_producer: Callable[[], KafkaProducer],
         topics: Topics,
     ) -> None:
-        self.service = service
+        self.gateway = gateway
+        self.principals = principals
         self.make_consumer = make_consumer
         self.make_producer = make_producer
         self.topics = topics
@@ -106,13 +109,11 @@ class CommandConsumer:
         structlog.contextvars.bind_contextvars(
             correlation_id=correlation_id, command_id=str(envelope.command_id)
         )
-        who = self.service.principal_for(
-            envelope, KAFKA_PRINCIPAL, self.service.ledger.lineage
-        )
+        who = self._principal(envelope)
         if who is None:
             answer = unauthorized(envelope)
         else:
-            answer = self.service.handle(who, envelope, correlation_id)
+            answer = self.gateway.answer(who, envelope, correlation_id)
         if answer.status == 422 and not answer.body.get("ok"):
             # Malformed payload: answered (the sender is waiting for a result)
             # and dead-lettered with the reason, like any malformed message.
@@ -131,6 +132,13 @@ class CommandConsumer:
             partition=record.partition,
             offset=record.offset,
         )
+
+    def _principal(self, envelope: CommandEnvelope) -> Principal | None:
+        """The key a command names acts (None: unknown or revoked); one that
+        names none acts as the consumer itself."""
+        if envelope.actor_key_id is None:
+            return KAFKA_PRINCIPAL
+        return self.principals(envelope.actor_key_id)
 
     def _dead_letter(self, producer: KafkaProducer, record: Any, reason: str) -> None:
         producer.send(

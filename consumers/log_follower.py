@@ -11,8 +11,8 @@ import threading
 
 import structlog
 
+from application.ports import EventLog
 from infra.db import Database
-from infra.ledger import Ledger
 from projections.registry import apply_batch, checkpoint
 
 SOURCE = "store"
@@ -21,9 +21,9 @@ log = structlog.get_logger(__name__)
 
 class LogFollower:
     def __init__(
-        self, ledger: Ledger, db: Database, batch: int = 500, poll_s: float = 0.05
+        self, log: EventLog, db: Database, batch: int = 500, poll_s: float = 0.05
     ) -> None:
-        self.ledger = ledger
+        self.log = log
         self.db = db
         self.batch = batch
         self.poll_s = poll_s
@@ -36,7 +36,7 @@ class LogFollower:
 
     def step(self) -> int:
         """Applies the next batch; returns how many events it read."""
-        envelopes = self.ledger.envelopes_after(self.position(), self.batch)
+        envelopes = self.log.after(self.position(), self.batch)
         if not envelopes:
             return 0
         reached = envelopes[-1].position

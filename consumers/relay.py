@@ -20,9 +20,9 @@ import structlog
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from application.ports import EventLog
 from infra.db import Database
 from infra.kafka_io import Topics, encode_envelope, event_headers, partition_for
-from infra.ledger import Ledger
 from projections.envelope import Envelope
 from projections.sql import Tx
 
@@ -46,14 +46,14 @@ def relay_position(tx: Tx, name: str = "events") -> int:
 class Relay:
     def __init__(
         self,
-        ledger: Ledger,
+        events: EventLog,
         db: Database,
         make_producer: Callable[[], KafkaProducer],
         topics: Topics,
         batch: int = 500,
         poll_s: float = 0.01,
     ) -> None:
-        self.ledger = ledger
+        self.events = events
         self.db = db
         self.make_producer = make_producer
         self._producer: KafkaProducer | None = None
@@ -68,7 +68,7 @@ class Relay:
 
     def step(self) -> int:
         """Publishes the next batch; returns how many events it published."""
-        envelopes = self.ledger.envelopes_after(self.position(), self.batch)
+        envelopes = self.events.after(self.position(), self.batch)
         if not envelopes:
             return 0
         producer = self._producer or self.make_producer()
@@ -100,7 +100,7 @@ class Relay:
                 " position = excluded.position, updated_at = excluded.updated_at",
                 (reached, time.time()),
             )
-        lag = self.ledger.head() - reached
+        lag = self.events.head() - reached
         log.info("relayed", count=len(envelopes), position=reached, lag=lag)
         return len(envelopes)
 

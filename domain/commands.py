@@ -10,7 +10,7 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.common import (
     Charset,
@@ -156,9 +156,44 @@ class CancelLicenseOrder(Command):
     order_id: UUID
 
 
+KeyRole = Literal[
+    "operator", "partner", "tenant_admin", "service", "auditor", "analyst"
+]
+UNSCOPED_ROLES = frozenset({"operator", "auditor", "analyst"})
+
+
 class CreateApiKey(Command):
     name: Name
-    role: Literal[
-        "operator", "partner", "tenant_admin", "service", "auditor", "analyst"
-    ]
+    role: KeyRole
     tenant_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _scoped(self) -> CreateApiKey:
+        if self.tenant_id is None and self.role not in UNSCOPED_ROLES:
+            raise ValueError(f"a {self.role} key needs a tenant_id")
+        return self
+
+
+class RevokeApiKey(Command):
+    key_id: UUID
+
+
+class ExpireInvitation(Command):
+    """Records an expiry time already brought about (for cron)."""
+
+    invitation_id: UUID
+
+
+class EndSeat(Command):
+    """Releases the seat of a member whose end date has passed (for cron)."""
+
+    tenant_id: UUID
+    member_id: UUID
+
+
+class RecordCheckpoint(Command):
+    """The heads of the aggregates changed after `after`, up to `through`."""
+
+    after: int = Field(ge=0)
+    through: int = Field(ge=1)
+    heads: dict[str, list[int | str | None]]

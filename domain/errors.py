@@ -68,3 +68,23 @@ class LastAdmin(DomainError):
 
 class AlreadyMember(DomainError):
     code = "already_member"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+
+
+def _codes(cls: type[DomainError]) -> dict[str, type[DomainError]]:
+    found = {cls.code: cls}
+    for sub in cls.__subclasses__():
+        found.update(_codes(sub))
+    return found
+
+
+def refusal(recorded: dict[str, Any]) -> DomainError:
+    """A refusal as recorded (code, detail, extra), raised again alike."""
+    cls = _codes(DomainError).get(str(recorded.get("code")), DomainError)
+    error = cls(str(recorded.get("detail", "")), **dict(recorded.get("extra") or {}))
+    if cls is DomainError:
+        error.code = str(recorded.get("code"))  # type: ignore[misc]
+    return error

@@ -8,6 +8,7 @@ moment: every command and read passes `now` in (the domain has no clock).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,6 +68,48 @@ def counts(end_date: str | None, now: datetime) -> bool:
     return end_date is None or end_date >= now.date().isoformat()
 
 
+OPEN = "open"  # holders without an end date
+ENDING = "ending"  # end date -> holders ending that day
+
+
+@dataclass(frozen=True)
+class SeatCount:
+    """Holders counted by end date, over a plain dict (the form a JSON
+    snapshot keeps): `used` at any moment costs the number of distinct end
+    dates, not the number of holders."""
+
+    state: dict[str, Any]
+
+    @classmethod
+    def of(cls, ends: Iterable[str | None]) -> SeatCount:
+        count = cls({OPEN: 0, ENDING: {}})
+        for end in ends:
+            count.add(end)
+        return count
+
+    def add(self, end: str | None) -> None:
+        if end is None:
+            self.state[OPEN] += 1
+        else:
+            ending = self.state[ENDING]
+            ending[end] = ending.get(end, 0) + 1
+
+    def remove(self, end: str | None) -> None:
+        if end is None:
+            self.state[OPEN] -= 1
+            return
+        ending = self.state[ENDING]
+        ending[end] -= 1
+        if not ending[end]:
+            del ending[end]
+
+    def used(self, now: datetime) -> int:
+        today = now.date().isoformat()
+        ending: dict[str, int] = self.state[ENDING]
+        open_: int = self.state[OPEN]
+        return open_ + sum(n for end, n in ending.items() if end >= today)
+
+
 class SeatPool(Aggregate):
     @staticmethod
     def create_id(
@@ -98,6 +141,7 @@ class SeatPool(Aggregate):
         # parent keeps doing so.
         self.parent_pool_id = parent_pool_id
         self.holders: dict[str, str | None] = {}  # holder -> end date
+        self.seat_count = SeatCount.of(()).state  # the holders by end date
         self.reservations: dict[str, str] = {}  # invitation -> expires at
         self.allocations: dict[str, int] = {}  # child tenant -> its limit
         # Opening records no UsageLevelChanged; later crossings do. Plain
@@ -130,11 +174,21 @@ class SeatPool(Aggregate):
         moment = instant(now)
         return Usage(
             limit=self.limit or 0,
-            used=sum(1 for end in self.holders.values() if counts(end, now)),
+            used=self._seats().used(now),
             reserved=sum(1 for exp in self.reservations.values() if exp > moment),
             allocated=sum(self.allocations.values()),
             warning_threshold=self.warning_threshold,
         )
+
+    def _seats(self) -> SeatCount:
+        """The holders counted by end date, kept as seats come and go, so a
+        command's cost does not grow with the pool. Rebuilt from the holders
+        for a pool restored from a snapshot taken before it was kept."""
+        found = self.__dict__.get("seat_count")
+        if not isinstance(found, dict):
+            found = SeatCount.of(self.holders.values()).state
+            self.__dict__["seat_count"] = found
+        return SeatCount(found)
 
     def holds(self, holder_id: str) -> bool:
         return holder_id in self.holders
@@ -254,6 +308,7 @@ class SeatPool(Aggregate):
 
     @event(SeatAssigned)
     def _assign(self, holder_id: str, end_date: str | None) -> None:
+        self._seats().add(end_date)
         self.holders[holder_id] = end_date
 
     def change_end_date(
@@ -273,6 +328,9 @@ class SeatPool(Aggregate):
 
     @event("SeatEndDateChanged")
     def _change_end_date(self, holder_id: str, end_date: str | None) -> None:
+        seats = self._seats()
+        seats.remove(self.holders[holder_id])
+        seats.add(end_date)
         self.holders[holder_id] = end_date
 
     def release(self, holder_id: str, now: datetime) -> None:
@@ -285,7 +343,7 @@ class SeatPool(Aggregate):
 
     @event("SeatReleased")
     def _release(self, holder_id: str) -> None:
-        del self.holders[holder_id]
+        self._seats().remove(self.holders.pop(holder_id))
 
     def reserve(self, invitation_id: str, expires_at: str, now: datetime) -> None:
         self.check_free_seat(now)

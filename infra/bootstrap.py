@@ -1,4 +1,5 @@
-"""The one composition root: settings -> logging, store, database, Kafka."""
+"""The one composition root: settings -> logging, store, database, the command
+bus and the reads, Kafka."""
 
 from __future__ import annotations
 
@@ -7,37 +8,53 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer
 
+from application.bus import CommandBus
+from application.committer import Committer
+from application.keys import Authenticator
+from application.queries.history import HistoryReads
+from application.queries.projected import ProjectedReads
+from application.queries.reads import Reads
+from application.queries.scope import Scope
+from application.queries.state import StateReads
+from application.queries.usage import UsageReads
 from consumers.log_follower import LogFollower
 from consumers.projector import kafka_watermark
 from consumers.relay import TABLE as RELAY_TABLE
 from consumers.relay import relay_position
-from infra import kafka_io
+from domain.api_key import ApiKey
+from infra import kafka_io, receipts
 from infra import logging as seatledger_logging
-from infra.command_log import CommandLog
+from infra.audit import verify
 from infra.db import Database, PostgresDatabase, SqliteDatabase
-from infra.idempotency import IdempotencyStore
-from infra.ledger import Ledger
+from infra.eventstore import Log, Persistence, Store
 from infra.metrics import Metrics
 from infra.settings import Settings
-from infra.usecases.base import utc_now
 from projections.registry import create_tables
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
 class Container:
     settings: Settings
-    ledger: Ledger
+    persistence: Persistence
+    store: Store
+    log: Log
     db: Database
-    idempotency: IdempotencyStore
-    command_log: CommandLog
+    bus: CommandBus
+    reads: Reads
+    authenticator: Authenticator
     follower: LogFollower
     metrics: Metrics
+    clock: Callable[[], datetime]
     operator_key: str = field(repr=False)
     generated_key: bool = False
 
@@ -52,10 +69,7 @@ class Container:
     def projection_position(self, tenant_id: str | None = None) -> int:
         """Every event at or below this position is in the projections (for
         the given tenant's own rows, or for all)."""
-        if self.embedded_projector:
-            return self.follower.position()
-        with self.db.read() as tx:
-            return kafka_watermark(tx, self.topics.events, tenant_id)
+        return applied_position(self.settings, self.follower, self.db, tenant_id)
 
     def relay_position(self) -> int:
         with self.db.read() as tx:
@@ -79,7 +93,8 @@ class Container:
 
     def close(self) -> None:
         self.follower.stop()
-        self.ledger.close()
+        self.bus.stop()
+        self.persistence.close()
         self.db.close()
 
 
@@ -92,34 +107,80 @@ def bootstrap(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with schema_lock(settings):
         db = open_database(settings)
-        ledger = Ledger(
-            env=settings.eventsourcing_env(),
-            retry_attempts=settings.retry_attempts,
-            clock=clock(settings.clock_offset_days),
-        )
+        persistence = Persistence(settings.eventsourcing_env())
         with db.transaction() as tx:
             create_tables(tx)
-            IdempotencyStore.create_tables(tx)
-            CommandLog.create_tables(tx)
+            receipts.create_tables(tx)
             tx.execute(RELAY_TABLE)
     key, generated = operator_key(settings)
+    now = clock(settings.clock_offset_days)
+    store = Store(persistence, settings.aggregate_cache)
+    log = Log(persistence)
+    committer = Committer(
+        store,
+        store,
+        now,
+        cache_size=settings.bus_cache,
+        max_batch=settings.max_batch,
+        retry_attempts=settings.retry_attempts,
+    )
     follower = LogFollower(
-        ledger,
+        log,
         db,
         batch=settings.projector_batch,
         poll_s=settings.projector_poll_ms / 1000,
     )
+
+    def applied(tenant_id: str | None) -> int:
+        return applied_position(settings, follower, db, tenant_id)
+
     return Container(
         settings=settings,
-        ledger=ledger,
+        persistence=persistence,
+        store=store,
+        log=log,
         db=db,
-        idempotency=IdempotencyStore(db),
-        command_log=CommandLog(db),
+        bus=CommandBus(committer, store),
+        reads=_reads(store, log, db, now, applied),
+        authenticator=Authenticator(key, lambda i: _key(store, i)),
         follower=follower,
         metrics=Metrics(),
+        clock=now,
         operator_key=key,
         generated_key=generated,
     )
+
+
+def applied_position(
+    settings: Settings, follower: LogFollower, db: Database, tenant_id: str | None
+) -> int:
+    if settings.kafka_bootstrap is None:
+        return follower.position()
+    topic = kafka_io.Topics(settings.topic_prefix).events
+    with db.read() as tx:
+        return kafka_watermark(tx, topic, tenant_id)
+
+
+def _reads(
+    store: Store,
+    log: Log,
+    db: Database,
+    now: Callable[[], datetime],
+    applied: Callable[[str | None], int],
+) -> Reads:
+    scope = Scope(store)
+    return Reads(
+        scope=scope,
+        state=StateReads(store, scope, now),
+        projected=ProjectedReads(db, scope, now, applied),
+        usage=UsageReads(store, scope),
+        history=HistoryReads(log, scope, lambda tenants: verify(log, tenants)),
+    )
+
+
+def _key(store: Store, key_id: object) -> ApiKey | None:
+    found = store.get(key_id)  # type: ignore[arg-type]
+    return found if isinstance(found, ApiKey) else None
 
 
 def clock(offset_days: int) -> Callable[[], datetime]:

@@ -14,7 +14,6 @@ from rich.console import Console
 
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
-from projections import members as members_view
 
 app = typer.Typer(
     help="seatledger: the books on tenants, seat pools and licenses.",
@@ -92,7 +91,7 @@ def relay() -> None:
 
     c = _kafka_container()
     _run_until_signalled(
-        c, lambda: Relay(c.ledger, c.db, c.kafka_producer, c.topics, poll_s=0.005)
+        c, lambda: Relay(c.log, c.db, c.kafka_producer, c.topics, poll_s=0.005)
     )
 
 
@@ -125,15 +124,15 @@ def consume_commands(
     ),
 ) -> None:
     """Run commands from the Kafka command topic; publish their results."""
-    from api.commands import CommandService
+    from application.envelopes import CommandGateway
     from consumers.commands import CommandConsumer
 
     c = _kafka_container()
-    service = CommandService(c.ledger, c.command_log)
     _run_until_signalled(
         c,
         lambda: CommandConsumer(
-            service,
+            CommandGateway(c.bus),
+            c.authenticator.by_key_id,
             lambda: c.kafka_consumer(group or c.topics.commands_group),
             c.kafka_producer,
             c.topics,
@@ -145,39 +144,28 @@ def consume_commands(
 def demo() -> None:
     """Load the five stories of DESIGN.md (once; a second run adds nothing)
     and print the usage dashboards and the active-users report."""
-    from api.commands import CommandService
+    from application.envelopes import CommandGateway
     from infra.demo import Loader, print_report
 
     with _opened() as c:
-        loader = Loader(
-            CommandService(c.ledger, c.command_log), c.ledger.clock().date()
-        )
+        loader = Loader(CommandGateway(c.bus), c.clock().date())
         tenants = loader.load()
         _catch_up(c)
         print_report(c, tenants, loader.outcomes, Console())
-        console.print(f"Demo data at position {c.ledger.head()}.")
+        console.print(f"Demo data at position {c.log.head()}.")
 
 
 @app.command("expire-invitations")
 def expire_invitations() -> None:
     """Record expiries of lapsed invitations and release the seats of members
     whose end date has passed (for cron; correctness never waits for it)."""
-    from infra.events import CommandContext
+    from application.housekeeping import expire_lapsed
 
-    ctx = CommandContext(actor="system:expire-invitations")
     with _opened() as c:
         _catch_up(c)
-        now = c.ledger.clock()
-        with c.db.read() as tx:
-            lapsed = members_view.pending_lapsed(tx, now)
-            ended = members_view.ended_members(tx, now.date())
-        for invitation_id in lapsed:
-            c.ledger.expire_invitation(ctx, UUID(invitation_id))
-        for tenant_id, member_id in ended:
-            c.ledger.end_seat(ctx, UUID(tenant_id), UUID(member_id))
+        lapsed, ended = expire_lapsed(c.bus, c.db, c.clock)
         console.print(
-            f"{len(lapsed)} invitation(s) expired; "
-            f"{len(ended)} ended member(s) checked."
+            f"{lapsed} invitation(s) expired; {ended} ended member(s) checked."
         )
 
 
@@ -195,7 +183,7 @@ def verify(
 
     with _opened() as c:
         try:
-            scope = {str(t) for root in tenant for t in c.ledger.subtree(root)}
+            scope = {str(t) for root in tenant for t in c.reads.scope.subtree(root)}
         except NotFound:
             console.print("[red]unknown tenant[/]")
             raise typer.Exit(2) from None
@@ -209,7 +197,7 @@ def checkpoint() -> None:
     from infra.audit import write_checkpoint
 
     with _opened() as c:
-        position = write_checkpoint(c.ledger)
+        position = write_checkpoint(c.log, c.store, c.bus)
     console.print(
         f"checkpoint at position {position}" if position else "nothing new to check"
     )

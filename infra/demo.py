@@ -1,6 +1,6 @@
-"""The five stories of DESIGN.md as demo data, loaded through the command
-service with deterministic command ids: a second run is answered from the
-command log and records nothing new."""
+"""The five stories of DESIGN.md as demo data, loaded through the command bus
+with deterministic command ids: a second run is answered from the commands'
+receipts and records nothing new."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from uuid import UUID, uuid5
 from rich.console import Console
 from rich.table import Table
 
-from api.auth import Principal, Role
-from api.commands import CommandEnvelope, CommandService
+from application.auth import Principal, Role
+from application.envelopes import CommandEnvelope, CommandGateway
 from domain.common import level_for
 from infra.bootstrap import Container
 from projections import members as members_view
@@ -23,8 +23,8 @@ OPERATOR = Principal(key_id="demo", role=Role.OPERATOR)
 
 
 class Loader:
-    def __init__(self, service: CommandService, today: date) -> None:
-        self.service = service
+    def __init__(self, gateway: CommandGateway, today: date) -> None:
+        self.gateway = gateway
         self.today = today
         self.outcomes: list[tuple[str, int, dict[str, Any]]] = []
 
@@ -32,7 +32,7 @@ class Loader:
         envelope = CommandEnvelope(
             command_id=uuid5(DEMO, step), type=type_, payload=payload
         )
-        answer = self.service.handle(OPERATOR, envelope, f"demo:{step}")
+        answer = self.gateway.answer(OPERATOR, envelope, f"demo:{step}")
         self.outcomes.append((step, answer.status, answer.body))
         return answer.body.get("result") or answer.body.get("error") or {}
 
@@ -227,7 +227,7 @@ class Loader:
 def print_report(
     c: Container, tenants: dict[str, str], outcomes: list[Any], console: Console
 ) -> None:
-    now = c.ledger.clock()
+    now = c.clock()
     refused = [
         (step, body["error"]["code"]) for step, _, body in outcomes if not body["ok"]
     ]

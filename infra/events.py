@@ -8,11 +8,9 @@ correlation id) and the owning tenant are added here, at the mapper, under the
 from __future__ import annotations
 
 import json
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import DomainEventProtocol, Snapshot
 from eventsourcing.persistence import Mapper, Notification, StoredEvent, Transcoder
@@ -21,48 +19,26 @@ from infra.chain import HASH, META, HashChain, event_hash
 from projections.envelope import Envelope
 
 
-@dataclass(frozen=True)
-class CommandContext:
-    actor: str
-    correlation_id: str = field(default_factory=lambda: str(uuid4()))
-    causation_id: str | None = None
-    # Set for commands from the command API or topic: their effects are saved
-    # with a CommandReceipt, so a redelivery cannot apply them twice.
-    command_id: UUID | None = None
-    command_type: str = ""
-
-
-@dataclass
-class _Saving:
-    context: CommandContext
-    tenants: dict[UUID, UUID | None]
-
-
-_saving: ContextVar[_Saving | None] = ContextVar("seatledger_saving", default=None)
-
-
-def saving(context: CommandContext, tenants: dict[UUID, UUID | None]) -> object:
-    return _saving.set(_Saving(context, tenants))
-
-
-def done_saving(token: object) -> None:
-    _saving.reset(token)  # type: ignore[arg-type]
-
-
 class EnvelopeMapper(Mapper[UUID]):
-    # Set by the application once its recorder exists (infra/usecases/base.py).
+    # Set once the recorder exists (infra/eventstore/persistence.py).
     chain: HashChain | None = None
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         if isinstance(domain_event, Snapshot):
             return super().to_stored_event(domain_event)  # not history
-        current = _saving.get()
-        tenant = current.tenants.get(domain_event.originator_id) if current else None
+        return self.stored(domain_event, {})
+
+    def stored(
+        self, domain_event: DomainEventProtocol[UUID], meta: dict[str, Any]
+    ) -> StoredEvent:
+        """The stored form of a history event: `meta` (actor, correlation and
+        causation id, owning tenant) under `_meta`, chained by hash to its
+        aggregate's previous event."""
         meta = {
-            "actor": current.context.actor if current else None,
-            "correlation_id": current.context.correlation_id if current else None,
-            "causation_id": current.context.causation_id if current else None,
-            "tenant_id": str(tenant) if tenant else None,
+            "actor": meta.get("actor"),
+            "correlation_id": meta.get("correlation_id"),
+            "causation_id": meta.get("causation_id"),
+            "tenant_id": meta.get("tenant_id"),
         }
         # Events are frozen: map a copy that carries the metadata.
         copy = object.__new__(type(domain_event))

@@ -30,14 +30,14 @@ import typer
 from rich.progress import Progress
 
 from domain.errors import NotFound
-from infra.events import readable_envelope
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
     from rich.console import Console
 
+    from application.queries.scope import Scope
     from infra.bootstrap import Container
-    from infra.ledger import Ledger
+    from infra.eventstore import Log
 
 BATCH = 1000
 STDOUT = "-"
@@ -53,14 +53,14 @@ def run_export(
     include_subtenants: bool = False,
 ) -> None:
     """Exit code 2 (and no file) for an unknown tenant or an unusable output."""
-    tenants = _tenants(c.ledger, tenant, include_subtenants, console)
+    tenants = _tenants(c.reads.scope, tenant, include_subtenants, console)
     if output != STDOUT and not Path(output).parent.is_dir():
         console.print(f"[red]no such directory for --output: {output}[/]")
         raise typer.Exit(2)
-    head = c.ledger.head()
+    head = c.log.head()
     try:
         with _sink(output) as out, _progress(console, after, head) as advance:
-            written, last = _write(c.ledger, tenants, after, head, out, advance)
+            written, last = _write(c.log, tenants, after, head, out, advance)
     except BrokenPipeError:
         # The reader of stdout stopped (`| head`): not an export to continue.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -69,17 +69,17 @@ def run_export(
     _summary(console, tenant, written, last, after, head, output)
 
 
-def _tenants(ledger: Ledger, root: UUID, subtree: bool, console: Console) -> set[str]:
+def _tenants(scope: Scope, root: UUID, subtree: bool, console: Console) -> set[str]:
     try:
-        ledger.tenant(root)
+        scope.existing(root)
     except NotFound:
         console.print(f"[red]unknown tenant {root}[/]")
         raise typer.Exit(2) from None
-    return {str(t) for t in ledger.subtree(root)} if subtree else {str(root)}
+    return {str(t) for t in scope.subtree(root)} if subtree else {str(root)}
 
 
 def _write(
-    ledger: Ledger,
+    log: Log,
     tenants: set[str],
     after: int,
     head: int,
@@ -88,8 +88,8 @@ def _write(
 ) -> tuple[int, int | None]:
     """Returns how many events were written and the position of the last."""
     written, last = 0, None
-    for notification in _notifications(ledger, after, head, advance):
-        envelope = readable_envelope(notification, ledger.mapper.transcoder)
+    for notification in _notifications(log, after, head, advance):
+        envelope = log.envelope(notification)
         if envelope.tenant_id not in tenants:
             continue
         # With the event as stored, an auditor recomputes every hash from the
@@ -102,10 +102,10 @@ def _write(
 
 
 def _notifications(
-    ledger: Ledger, after: int, head: int, advance: Advance
+    log: Log, after: int, head: int, advance: Advance
 ) -> Iterator[Notification]:
     position = after
-    for batch in ledger.read_log(after, head, BATCH):
+    for batch in log.read(after, head, BATCH):
         yield from batch
         advance(batch[-1].id - position)
         position = batch[-1].id

@@ -32,7 +32,25 @@ class Settings(BaseSettings):
     aggregate_cache: int = Field(
         default=1000,
         ge=0,
-        description="aggregates kept in memory and fast-forwarded (0: off)",
+        description="aggregates kept for reads, brought up to date per read (0: off)",
+    )
+    bus_cache: int = Field(
+        default=10_000,
+        ge=0,
+        le=10_000_000,
+        description="aggregates the command bus keeps in memory between commands",
+    )
+    max_batch: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="most commands decided and saved in one transaction",
+    )
+    idempotency_ttl_h: float = Field(
+        default=72,
+        ge=24,
+        le=24 * 365,
+        description="hours a command's receipt (its answer to repeats) is kept",
     )
     pool_size: int = Field(default=10, ge=1, le=200)
     checkpoint_interval_s: float = Field(
@@ -78,15 +96,6 @@ class Settings(BaseSettings):
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment eventsourcing's Application reads, passed as env=."""
         common = {"ORIGINATOR_ID_TYPE": "uuid", "CREATE_TABLE": "y"}
-        if self.aggregate_cache:
-            # A cached aggregate is brought up to date from the store on every
-            # get (one query for its new events) and copied before use, so a
-            # failed command never leaks state into the cache.
-            common |= {
-                "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache),
-                "AGGREGATE_CACHE_FASTFORWARD": "y",
-                "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
-            }
         if self.database_url is None:
             return common | {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",

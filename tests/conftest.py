@@ -17,7 +17,6 @@ import psycopg
 import pytest
 
 from infra.bootstrap import Container, bootstrap
-from infra.events import CommandContext
 from infra.local.postgres import throwaway_cluster
 from infra.settings import Settings
 
@@ -82,11 +81,6 @@ def container(settings: Settings) -> Iterator[Container]:
         yield c
     finally:
         c.close()
-
-
-@pytest.fixture
-def ctx() -> CommandContext:
-    return CommandContext(actor="key:test")
 
 
 @pytest.fixture(scope="session")

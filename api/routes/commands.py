@@ -5,17 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from api.auth import Action, Guard
-from api.commands import CommandEnvelope, CommandService
-from api.policy import guard
+from api.deps import container, principal
+from api.policy import listed
+from application.auth import Principal
+from application.envelopes import CommandEnvelope, CommandGateway
 from domain.errors import Forbidden
 
-router = APIRouter(prefix="/v1", tags=["commands"])
+router = APIRouter(prefix="/v1", tags=["commands"], dependencies=[Depends(listed)])
 
 
-def service(request: Request) -> CommandService:
-    found: CommandService = request.app.state.commands
-    return found
+def gateway(request: Request) -> CommandGateway:
+    return CommandGateway(container(request).bus)
 
 
 @router.post(
@@ -26,13 +26,10 @@ def service(request: Request) -> CommandService:
 def run_command(
     envelope: CommandEnvelope,
     request: Request,
-    access: Guard = Depends(guard),
-    commands: CommandService = Depends(service),
+    who: Principal = Depends(principal),
+    commands: CommandGateway = Depends(gateway),
 ) -> JSONResponse:
-    who = access.who
-    if access.action is not Action.PER_COMMAND:
-        raise Forbidden("this route has no authorization rule")
     if envelope.actor_key_id is not None and str(envelope.actor_key_id) != who.key_id:
         raise Forbidden("over HTTP a command acts as the calling key")
-    answer = commands.handle(who, envelope, request.state.correlation_id)
+    answer = commands.answer(who, envelope, request.state.correlation_id)
     return JSONResponse(answer.body, status_code=answer.status)

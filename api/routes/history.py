@@ -11,22 +11,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import Guard
-from api.deps import PAGE_LIMIT, container
+from api.deps import PAGE_LIMIT, principal, reads
 from api.history_schemas import EventOut, EventsOut, VerifyOut
-from api.policy import guard
-from infra import audit
-from infra.bootstrap import Container
-from infra.events import readable_envelope
-from infra.ledger import Ledger
+from api.policy import listed
+from application.auth import Principal
+from application.queries.history import SCAN_BUDGET
+from application.queries.reads import Reads
 from projections.envelope import Envelope
 
-router = APIRouter(tags=["history"])
-
-# A filtered page scans at most this many stored events, so a request costs
-# the same whether the tenant's next event is near or a million positions on.
-SCAN_BUDGET = 20_000
-SCAN_BATCH = 1_000
+router = APIRouter(tags=["history"], dependencies=[Depends(listed)])
 MAX_POSITION = 2**62
 
 PAGING = f"""
@@ -59,11 +52,10 @@ def events(
     after: int = After,
     limit: int = Limit,
     tenant_id: UUID | None = Query(default=None, description="only its events"),
-    access: Guard = Depends(guard),
-    c: Container = Depends(container),
+    who: Principal = Depends(principal),
+    r: Reads = Depends(reads),
 ) -> EventsOut:
-    tenants = _readable(access, c.ledger, tenant_id, subtree=False)
-    return _page(c.ledger, after, limit, tenants)
+    return _page(*r.history.events(who, after, limit, tenant_id))
 
 
 @router.get(
@@ -73,12 +65,10 @@ def tenant_history(
     tenant_id: UUID,
     after: int = After,
     limit: int = Limit,
-    access: Guard = Depends(guard),
-    c: Container = Depends(container),
+    who: Principal = Depends(principal),
+    r: Reads = Depends(reads),
 ) -> EventsOut:
-    access.check(tenant_id)
-    c.ledger.tenant(tenant_id)  # an unknown tenant is 404
-    return _page(c.ledger, after, limit, {str(tenant_id)})
+    return _page(*r.history.tenant(who, tenant_id, after, limit))
 
 
 @router.get("/v1/audit/verify", response_model=VerifyOut)
@@ -86,67 +76,19 @@ def verify(
     tenant_id: UUID | None = Query(
         default=None, description="this tenant and its descendants only"
     ),
-    access: Guard = Depends(guard),
-    c: Container = Depends(container),
+    who: Principal = Depends(principal),
+    r: Reads = Depends(reads),
 ) -> VerifyOut:
     """Recomputes the hash chains over the stored events: each event chained
     to its aggregate's previous one, and the checkpoints chained to each
     other, which record every aggregate's head (so a dropped tail is found).
     `head_hash` is the latest checkpoint's (null before the first one).
 
-    Covers `tenant_id` and its descendants; without it, the key's subtree
-    (everything for the operator and unscoped auditors)."""
-    tenants = _readable(access, c.ledger, tenant_id, subtree=True)
-    return VerifyOut.of(audit.verify(c.ledger, tenants))
+    Covers `tenant_id` and its descendants; without it, what the key may
+    read (everything for the operator and unscoped auditors). A key that
+    reads its own tenant only covers that tenant alone."""
+    return VerifyOut.of(r.history.verify(who, tenant_id))
 
 
-def _readable(
-    access: Guard, ledger: Ledger, tenant_id: UUID | None, subtree: bool
-) -> set[str] | None:
-    """The tenants whose events the call covers; None: every event."""
-    if tenant_id is None:
-        home = access.who.tenant_id
-        # A scoped key covers its own subtree; of the unscoped keys only the
-        # operator and auditors pass (analysts, tenant roles: 404).
-        access.check(home)
-        return None if home is None else _subtree(ledger, home)
-    access.check(tenant_id)
-    if subtree:
-        return _subtree(ledger, tenant_id)
-    ledger.tenant(tenant_id)  # an unknown tenant is 404
-    return {str(tenant_id)}
-
-
-def _subtree(ledger: Ledger, root: UUID) -> set[str]:
-    return {str(t) for t in ledger.subtree(root)}
-
-
-def _page(
-    ledger: Ledger, after: int, limit: int, tenants: set[str] | None
-) -> EventsOut:
-    found, next_after = _scan(ledger, after, limit, tenants)
+def _page(found: list[Envelope], next_after: int | None) -> EventsOut:
     return EventsOut(events=[EventOut.of(e) for e in found], next_after=next_after)
-
-
-def _scan(
-    ledger: Ledger, after: int, limit: int, tenants: set[str] | None
-) -> tuple[list[Envelope], int | None]:
-    """Up to `limit` events after `after` (of `tenants` only, when given) and
-    the last position scanned; None when the end of the log was reached."""
-    transcoder = ledger.mapper.transcoder
-    found: list[Envelope] = []
-    position, budget = after, SCAN_BUDGET
-    size = limit if tenants is None else SCAN_BATCH
-    while budget > 0:
-        batch = ledger.recorder.select_notifications(position + 1, min(size, budget))
-        for notification in batch:
-            position = notification.id
-            envelope = readable_envelope(notification, transcoder)
-            if tenants is None or envelope.tenant_id in tenants:
-                found.append(envelope)
-                if len(found) == limit:
-                    return found, position
-        if len(batch) < min(size, budget):
-            return found, None
-        budget -= len(batch)
-    return found, position

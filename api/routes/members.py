@@ -3,47 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import Guard
 from api.deps import (
     PAGE_LIMIT,
-    command_context,
-    container,
+    Call,
+    call,
     instant_param,
+    principal,
+    reads,
     tenant_projection_position,
 )
-from api.policy import guard
+from api.policy import listed
 from api.schemas import AddMemberBody, MemberOut, MembersOut, UpdateMemberBody
-from domain.commands import AddMember, RemoveMember, UpdateMember
-from domain.errors import NotFound
-from domain.member import Member
-from infra.bootstrap import Container
-from infra.events import CommandContext
-from infra.ledger import Outcome
-from projections import members as members_view
+from application.auth import Principal
+from application.queries.reads import Reads
+from domain.commands import RemoveMember
 
-router = APIRouter(prefix="/v1/tenants/{tenant_id}/members", tags=["members"])
-
-
-def _out(outcome: Outcome, c: Container) -> MemberOut:
-    today = c.ledger.clock().date()
-    return MemberOut.of(outcome.aggregate, outcome.position, today)
+router = APIRouter(
+    prefix="/v1/tenants/{tenant_id}/members",
+    tags=["members"],
+    dependencies=[Depends(listed)],
+)
 
 
 @router.post("", status_code=201, response_model=MemberOut)
-def add_member(
-    tenant_id: UUID,
-    body: AddMemberBody,
-    access: Guard = Depends(guard),
-    ctx: CommandContext = Depends(command_context),
-    c: Container = Depends(container),
-) -> MemberOut:
-    access.check(tenant_id)
-    cmd = AddMember(tenant_id=tenant_id, **body.model_dump())
-    return _out(c.ledger.add_member(ctx, cmd), c)
+def add_member(tenant_id: UUID, body: AddMemberBody, run: Call = Depends(call)) -> Any:
+    return run(body.command(tenant_id=tenant_id))
 
 
 @router.get("", response_model=MembersOut)
@@ -53,22 +42,16 @@ def list_members(
     after: UUID | None = None,
     limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
     position: int = Depends(tenant_projection_position),
-    access: Guard = Depends(guard),
-    c: Container = Depends(container),
+    who: Principal = Depends(principal),
+    r: Reads = Depends(reads),
 ) -> MembersOut:
-    access.check(tenant_id)
-    c.ledger.tenant(tenant_id)
-    today = c.ledger.clock().date()
-    after_key = str(after) if after else None
-    with c.db.read() as tx:
-        rows = members_view.members_of(tx, [str(tenant_id)], status, after_key, limit)
-    members = [
-        MemberOut(**row, counts_as_active=members_view.judge(row, today)[0])
-        for row in rows
-    ]
+    rows = r.projected.members(who, tenant_id, status, after, limit)
     next_after = rows[-1]["member_id"] if len(rows) == limit else None
     return MembersOut(
-        tenant_id=tenant_id, position=position, members=members, next_after=next_after
+        tenant_id=tenant_id,
+        position=position,
+        members=[MemberOut(**row) for row in rows],
+        next_after=next_after,
     )
 
 
@@ -77,44 +60,20 @@ def get_member(
     tenant_id: UUID,
     member_id: UUID,
     at: datetime | None = Depends(instant_param),
-    access: Guard = Depends(guard),
-    c: Container = Depends(container),
+    who: Principal = Depends(principal),
+    r: Reads = Depends(reads),
 ) -> MemberOut:
-    access.check(tenant_id)
-    if at is None:
-        member = c.ledger.member(tenant_id, member_id)
-        today = c.ledger.clock().date()
-    else:
-        member = c.ledger.at(Member, member_id, at, "member")
-        if member.tenant_id != tenant_id:
-            raise NotFound("member not found")
-        today = at.date()
-    return MemberOut.of(member, c.ledger.position_of(member), today)
+    found = r.state.member(who, tenant_id, member_id, at)
+    return MemberOut.of(found.view, found.position)
 
 
 @router.patch("/{member_id}", response_model=MemberOut)
 def update_member(
-    tenant_id: UUID,
-    member_id: UUID,
-    body: UpdateMemberBody,
-    access: Guard = Depends(guard),
-    ctx: CommandContext = Depends(command_context),
-    c: Container = Depends(container),
-) -> MemberOut:
-    access.check(tenant_id)
-    fields = body.model_dump(exclude_unset=True)
-    cmd = UpdateMember(tenant_id=tenant_id, member_id=member_id, **fields)
-    return _out(c.ledger.update_member(ctx, cmd), c)
+    tenant_id: UUID, member_id: UUID, body: UpdateMemberBody, run: Call = Depends(call)
+) -> Any:
+    return run(body.command(tenant_id=tenant_id, member_id=member_id))
 
 
 @router.delete("/{member_id}", response_model=MemberOut)
-def remove_member(
-    tenant_id: UUID,
-    member_id: UUID,
-    access: Guard = Depends(guard),
-    ctx: CommandContext = Depends(command_context),
-    c: Container = Depends(container),
-) -> MemberOut:
-    access.check(tenant_id)
-    cmd = RemoveMember(tenant_id=tenant_id, member_id=member_id)
-    return _out(c.ledger.remove_member(ctx, cmd), c)
+def remove_member(tenant_id: UUID, member_id: UUID, run: Call = Depends(call)) -> Any:
+    return run(RemoveMember(tenant_id=tenant_id, member_id=member_id))

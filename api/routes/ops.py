@@ -16,7 +16,7 @@ router = APIRouter(tags=["operations"])
 
 
 def positions(c: Container) -> dict[str, Any]:
-    head = c.ledger.head()
+    head = c.log.head()
     applied = c.projection_position()
     report: dict[str, Any] = {
         "store_position": head,

@@ -5,27 +5,30 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.auth import Guard
-from api.deps import container, projection_position
-from api.policy import guard
+from api.deps import clock, invalid, principal, projection_position, reads
+from api.policy import listed
 from api.schemas import ActiveUsersOut, ReportMember
-from api.usage_history_schemas import UsageHistoryOut
-from api.usage_reads import ReportDays, history, report_days
+from api.usage_history_schemas import DayUsageOut, PoolHistoryOut, UsageHistoryOut
+from application.auth import Principal
+from application.queries.reads import Reads
 from domain.common import POOL_PATTERN
-from domain.errors import NotFound
-from infra.bootstrap import Container
-from projections import members as members_view
-from projections import tenants as tenant_tree
 
-router = APIRouter(prefix="/v1/tenants/{tenant_id}/reports", tags=["reports"])
+router = APIRouter(
+    prefix="/v1/tenants/{tenant_id}/reports",
+    tags=["reports"],
+    dependencies=[Depends(listed)],
+)
 MAX_MEMBERS = 100_000
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
 
 
 @router.get(
@@ -39,28 +42,19 @@ def active_users(
     include_subtenants: bool = False,
     format: Literal["json", "csv"] = "json",
     position: int = Depends(projection_position),
-    access: Guard = Depends(guard),
-    c: Container = Depends(container),
+    who: Principal = Depends(principal),
+    r: Reads = Depends(reads),
 ) -> ActiveUsersOut | Response:
     """Members judged on `as_of` (default today): active status and no end
-    date before that day; future starters count. Removed members are left out."""
-    access.check(tenant_id)
-    day = as_of or c.ledger.clock().date()
-    with c.db.read() as tx:
-        if include_subtenants:  # the subtree holds the tenant itself, if known
-            tenants = [n["tenant_id"] for n in tenant_tree.subtree(tx, str(tenant_id))]
-        else:
-            tenants = [str(tenant_id)] if tenant_tree.exists(tx, str(tenant_id)) else []
-        if not tenants:
-            raise NotFound("tenant not found")
-        rows = members_view.members_of(tx, tenants, None, None, MAX_MEMBERS)
-    members = []
-    for row in rows:
-        if row["status"] == "removed":
-            continue
-        counted, reason = members_view.judge(row, day)
-        fields = {k: row[k] for k in ReportMember.model_fields if k in row}
-        members.append(ReportMember(**fields, counted=counted, reason=reason))
+    date before that day; future starters count. Removed members are left
+    out. `include_subtenants` needs a key that reads sub-tenants (403 for a
+    tenant_admin or service key)."""
+    day, rows = r.projected.active_users(
+        who, tenant_id, as_of, include_subtenants, MAX_MEMBERS
+    )
+    members = [
+        ReportMember(**{k: row[k] for k in ReportMember.model_fields}) for row in rows
+    ]
     report = ActiveUsersOut(
         tenant_id=tenant_id,
         as_of=day,
@@ -75,6 +69,35 @@ def active_users(
     return _csv(report) if format == "csv" else report
 
 
+@dataclass(frozen=True)
+class ReportDays:
+    first: date
+    last: date
+    now: datetime
+
+
+def report_days(
+    first: date | None = Query(
+        default=None,
+        alias="from",
+        description=f"first UTC day (default: {DEFAULT_DAYS - 1} days before `to`)",
+    ),
+    last: date | None = Query(
+        default=None, alias="to", description="last UTC day (default: today)"
+    ),
+    now: datetime = Depends(clock),
+) -> ReportDays:
+    last = last or now.date()
+    first = first or date.fromordinal(max(1, last.toordinal() - DEFAULT_DAYS + 1))
+    if last > now.date():
+        raise invalid("to", "the day is in the future", last)
+    if first > last:
+        raise invalid("from", "`from` is after `to`", first)
+    if (last - first) >= timedelta(days=MAX_DAYS):
+        raise invalid("from", f"the report covers at most {MAX_DAYS} days", first)
+    return ReportDays(first, last, now)
+
+
 @router.get("/usage-history", response_model=UsageHistoryOut)
 def usage_history(
     tenant_id: UUID,
@@ -82,8 +105,8 @@ def usage_history(
     pool: str | None = Query(
         default=None, pattern=POOL_PATTERN, description="only this pool"
     ),
-    access: Guard = Depends(guard),
-    c: Container = Depends(container),
+    who: Principal = Depends(principal),
+    r: Reads = Depends(reads),
 ) -> UsageHistoryOut:
     """Daily peak and end-of-day usage per pool, from `from` to `to` (UTC days,
     at most 366; default the 30 days up to today), derived from the stored
@@ -92,8 +115,19 @@ def usage_history(
     instant (for today: now), so end dates and invitation expiries count.
     Days without events carry the state on; days before a pool's limit was
     first set are left out."""
-    access.check(tenant_id)
-    return history(c, tenant_id, pool, days)
+    found = r.usage.history(who, tenant_id, pool, days.first, days.last, days.now)
+    return UsageHistoryOut(
+        tenant_id=tenant_id,
+        from_=days.first,
+        to=days.last,
+        position=found.position,
+        pools=[
+            PoolHistoryOut(
+                pool=p.pool, days=[DayUsageOut.model_validate(d) for d in p.days]
+            )
+            for p in found.pools
+        ],
+    )
 
 
 def _csv(report: ActiveUsersOut) -> Response:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path
 
-from api.auth import Guard
-from api.deps import command_context, container, instant_param, projection_position
-from api.policy import guard
+from api.deps import Call, call, instant_param, principal, projection_position, reads
+from api.policy import listed
 from api.schemas import (
     CreateTenantBody,
     LicenseBody,
@@ -20,105 +19,59 @@ from api.schemas import (
     TreePool,
     UpdateTenantBody,
 )
-from domain.commands import CreateTenant, UpdateTenant
+from application.auth import Principal
+from application.queries.reads import Reads
+from domain import commands as c
 from domain.common import FEATURE_PATTERN
-from domain.errors import NotFound
-from domain.tenant import Tenant
-from infra.bootstrap import Container
-from infra.events import CommandContext
-from infra.ledger import Ledger, Outcome
-from projections import tenants as tenant_tree
-from projections import usage
 
-router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
-
-
-def _out(outcome: Outcome) -> TenantOut:
-    return TenantOut.of(outcome.aggregate, outcome.position)
+router = APIRouter(
+    prefix="/v1/tenants", tags=["tenants"], dependencies=[Depends(listed)]
+)
 
 
 @router.post("", status_code=201, response_model=TenantOut)
-def create_tenant(
-    body: CreateTenantBody,
-    access: Guard = Depends(guard),
-    ctx: CommandContext = Depends(command_context),
-    c: Container = Depends(container),
-) -> TenantOut:
-    access.check(body.parent_id)  # None: a root tenant
-    return _out(c.ledger.create_tenant(ctx, CreateTenant(**body.model_dump())))
+def create_tenant(body: CreateTenantBody, run: Call = Depends(call)) -> Any:
+    return run(body.command())
 
 
 @router.get("/{tenant_id}", response_model=TenantOut)
 def get_tenant(
     tenant_id: UUID,
     at: datetime | None = Depends(instant_param),
-    access: Guard = Depends(guard),
-    c: Container = Depends(container),
+    who: Principal = Depends(principal),
+    r: Reads = Depends(reads),
 ) -> TenantOut:
-    access.check(tenant_id)
-    if at is None:
-        tenant = c.ledger.tenant(tenant_id)
-    else:
-        tenant = c.ledger.at(Tenant, tenant_id, at, "tenant")
-    return TenantOut.of(tenant, c.ledger.position_of(tenant))
+    found = r.state.tenant(who, tenant_id, at)
+    return TenantOut.of(found.view, found.position)
 
 
 @router.patch("/{tenant_id}", response_model=TenantOut)
 def update_tenant(
-    tenant_id: UUID,
-    body: UpdateTenantBody,
-    access: Guard = Depends(guard),
-    ctx: CommandContext = Depends(command_context),
-    c: Container = Depends(container),
-) -> TenantOut:
-    access.check(tenant_id)
-    fields = body.model_dump(exclude_unset=True)
-    return _out(
-        c.ledger.update_tenant(ctx, UpdateTenant(tenant_id=tenant_id, **fields))
-    )
+    tenant_id: UUID, body: UpdateTenantBody, run: Call = Depends(call)
+) -> Any:
+    return run(body.command(tenant_id=tenant_id))
 
 
 @router.post("/{tenant_id}/licenses", status_code=201, response_model=TenantOut)
-def book_license(
-    tenant_id: UUID,
-    body: LicenseBody,
-    response: Response,
-    access: Guard = Depends(guard),
-    ctx: CommandContext = Depends(command_context),
-    c: Container = Depends(container),
-) -> TenantOut:
-    access.check(tenant_id)
-    outcome = c.ledger.book_license(ctx, tenant_id, body.feature)
-    if not outcome.changed:
-        response.status_code = 200  # already held: nothing recorded
-    return _out(outcome)
+def book_license(tenant_id: UUID, body: LicenseBody, run: Call = Depends(call)) -> Any:
+    """201 when booked; 200 (and nothing recorded) when already held."""
+    return run(body.command(tenant_id=tenant_id))
 
 
 @router.delete("/{tenant_id}/licenses/{feature}", response_model=TenantOut)
 def cancel_license(
     tenant_id: UUID,
     feature: str = Path(pattern=FEATURE_PATTERN),
-    access: Guard = Depends(guard),
-    ctx: CommandContext = Depends(command_context),
-    c: Container = Depends(container),
-) -> TenantOut:
-    access.check(tenant_id)
-    return _out(c.ledger.cancel_license(ctx, tenant_id, feature))
+    run: Call = Depends(call),
+) -> Any:
+    return run(c.CancelLicense(tenant_id=tenant_id, feature=feature))
 
 
-def _lifecycle(
-    verb: str, use_case: Callable[[Ledger, CommandContext, UUID], Outcome]
-) -> None:
+def _lifecycle(verb: str, command: type[c.Command]) -> None:
     """Handover, suspend and close: a contract action with no body."""
 
-    def transition(
-        tenant_id: UUID,
-        access: Guard = Depends(guard),
-        ctx: CommandContext = Depends(command_context),
-        c: Container = Depends(container),
-    ) -> TenantOut:
-        access.check(tenant_id)
-        return _out(use_case(c.ledger, ctx, tenant_id))
+    def transition(tenant_id: UUID, run: Call = Depends(call)) -> Any:
+        return run(command(tenant_id=tenant_id))  # type: ignore[call-arg]
 
     router.add_api_route(
         f"/{{tenant_id}}/{verb}",
@@ -129,32 +82,29 @@ def _lifecycle(
     )
 
 
-_lifecycle("handover", Ledger.hand_over)
-_lifecycle("suspend", Ledger.suspend_tenant)
-_lifecycle("close", Ledger.close_tenant)
+_lifecycle("handover", c.HandOverTenant)
+_lifecycle("suspend", c.SuspendTenant)
+_lifecycle("close", c.CloseTenant)
 
 
 @router.get("/{tenant_id}/tree", response_model=TreeOut)
 def tree(
     tenant_id: UUID,
     position: int = Depends(projection_position),
-    access: Guard = Depends(guard),
-    c: Container = Depends(container),
+    who: Principal = Depends(principal),
+    r: Reads = Depends(reads),
 ) -> TreeOut:
-    access.check(tenant_id)
-    now = c.ledger.clock()
-    with c.db.read() as tx:
-        nodes = tenant_tree.subtree(tx, str(tenant_id))
-        if not nodes:
-            raise NotFound("tenant not found")
-        tenants = [
-            TreeNode(
-                **node,
-                pools=[
-                    TreePool(**{k: p[k] for k in TreePool.model_fields})
-                    for p in usage.pools_of(tx, node["tenant_id"], now)
-                ],
-            )
-            for node in nodes
-        ]
+    """The tenant and its descendants with their pools (the tenant alone for
+    a key that reads its own tenant only)."""
+    nodes = r.projected.tree(who, tenant_id)
+    tenants = [
+        TreeNode(
+            **{k: v for k, v in node.items() if k != "pools"},
+            pools=[
+                TreePool(**{k: p[k] for k in TreePool.model_fields})
+                for p in node["pools"]
+            ],
+        )
+        for node in nodes
+    ]
     return TreeOut(tenant_id=tenant_id, position=position, tenants=tenants)

@@ -1,38 +1,44 @@
 """Request and response bodies of the HTTP API (never domain objects).
 
-One module per resource; every public name is re-exported here, so
-`from api.schemas import X` is the way to import them."""
+Bodies are derived from the commands they carry (api/schemas/common.py); the
+results of commands are represented as application/present.py says, the
+same over REST, `POST /v1/commands` and Kafka. Every public name is
+re-exported here, so `from api.schemas import X` is the way to import them."""
 
 from api.schemas.common import Body
+from api.schemas.keys import CreateKeyBody, KeyOut, KeysOut
 from api.schemas.members import (
     AcceptBody,
     AddMemberBody,
-    InvitationOut,
     InvitationsOut,
     InviteBody,
-    MemberOut,
     MembersOut,
     ResendBody,
     UpdateMemberBody,
 )
-from api.schemas.orders import OrderBody, OrderOut, OrdersOut, RejectBody
+from api.schemas.orders import OrderBody, OrdersOut, RejectBody
 from api.schemas.reports import ActiveUsersOut, ReportMember
 from api.schemas.seats import (
     AssignmentBody,
     Holder,
     HoldersOut,
-    PoolOut,
     SeatLimitBody,
     UsageOut,
 )
 from api.schemas.tenants import (
     CreateTenantBody,
     LicenseBody,
-    TenantOut,
     TreeNode,
     TreeOut,
     TreePool,
     UpdateTenantBody,
+)
+from application.present import (
+    InvitationOut,
+    MemberOut,
+    OrderOut,
+    PoolOut,
+    TenantOut,
 )
 
 __all__ = [
@@ -41,12 +47,15 @@ __all__ = [
     "AddMemberBody",
     "AssignmentBody",
     "Body",
+    "CreateKeyBody",
     "CreateTenantBody",
     "Holder",
     "HoldersOut",
     "InvitationOut",
     "InvitationsOut",
     "InviteBody",
+    "KeyOut",
+    "KeysOut",
     "LicenseBody",
     "MemberOut",
     "MembersOut",

@@ -2,66 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from pydantic import BaseModel
 
-from api.schemas.common import Body
-from domain.common import HolderId, SeatLimit, Threshold, level_for
-from domain.seat_pool import SeatPool
+from api.schemas.common import Body, body_of
+from application.present import PoolOut
+from domain.commands import AssignSeat, SetSeatLimit
 
-
-class SeatLimitBody(Body):
-    limit: SeatLimit
-    warning_threshold: Threshold | None = None
-
-
-class AssignmentBody(Body):
-    holder_id: HolderId
-
-
-class PoolOut(BaseModel):
-    tenant_id: UUID
-    pool: str
-    limit: int
-    used: int
-    reserved: int
-    allocated: int
-    available: int
-    utilization: float
-    level: str
-    warning_threshold: float
-    holders_count: int
-    position: int
-
-    @classmethod
-    def of(cls, pool: SeatPool, position: int, now: datetime) -> PoolOut:
-        usage = pool.usage(now)
-        return cls.from_counts(
-            tenant_id=pool.tenant_id,
-            pool=pool.pool,
-            limit=usage.limit,
-            used=usage.used,
-            reserved=usage.reserved,
-            allocated=usage.allocated,
-            warning_threshold=pool.warning_threshold,
-            position=position,
-        )
-
-    @classmethod
-    def from_counts(cls, **row: Any) -> PoolOut:
-        in_use = row["used"] + row["reserved"] + row["allocated"]
-        limit = row["limit"]
-        utilization = 1.0 if limit == 0 else in_use / limit
-        return cls(
-            **row,
-            available=limit - in_use,
-            utilization=round(utilization, 6),
-            level=level_for(utilization, row["warning_threshold"]).value,
-            holders_count=row["used"],
-        )
+if TYPE_CHECKING:  # mypy sees a body class; at run time it is derived
+    SeatLimitBody = Body
+    AssignmentBody = Body
+else:
+    SeatLimitBody = body_of(SetSeatLimit, "SeatLimitBody", path=("tenant_id", "pool"))
+    AssignmentBody = body_of(AssignSeat, "AssignmentBody", path=("tenant_id", "pool"))
 
 
 class UsageOut(BaseModel):

@@ -19,12 +19,12 @@ was never written; `since_checkpoint` says how many events that covers, and an
 auditor who noted an earlier `head_hash` can check it is still in the chain.
 """
 
-from infra.audit.checkpoints import CHECKPOINT_ACTOR, MAX_HEADS, write_checkpoint
+from infra.audit.checkpoints import CHECKPOINTER, MAX_HEADS, write_checkpoint
 from infra.audit.verify import run_verify, verify
 from infra.audit.walk import Tampered, VerifyReport, stream
 
 __all__ = [
-    "CHECKPOINT_ACTOR",
+    "CHECKPOINTER",
     "MAX_HEADS",
     "Tampered",
     "VerifyReport",

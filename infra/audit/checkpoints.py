@@ -1,4 +1,5 @@
-"""Writing checkpoints: the heads of the aggregates changed since the last."""
+"""Writing checkpoints: the heads of the aggregates changed since the last,
+read from the log and recorded through the command bus."""
 
 from __future__ import annotations
 
@@ -6,25 +7,30 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import structlog
-from eventsourcing.persistence import IntegrityError
 
+from application.auth import system
 from domain.checkpoint import AUDIT_TRAIL_ID, AuditTrail, Heads
+from domain.commands import RecordCheckpoint
+from domain.errors import InvalidState
 from infra.audit.walk import state_of, stream
 from infra.chain import HASH, META
-from infra.events import CommandContext
 
 if TYPE_CHECKING:
-    from infra.usecases.base import LedgerBase
+    from application.bus import CommandBus
+    from application.ports import AggregateReader
+    from infra.eventstore import Log
 
 log = structlog.get_logger(__name__)
 
 # Heads per checkpoint: about 150 bytes each, so a checkpoint stays far below
 # Kafka's default 1 MiB message limit.
 MAX_HEADS = 2000
-CHECKPOINT_ACTOR = "system:audit-checkpoint"
+CHECKPOINTER = system("audit-checkpoint")
 
 
-def write_checkpoint(ledger: LedgerBase, max_heads: int = MAX_HEADS) -> int | None:
+def write_checkpoint(
+    events: Log, reader: AggregateReader, bus: CommandBus, max_heads: int = MAX_HEADS
+) -> int | None:
     """Records the heads of every aggregate changed since the last checkpoint,
     in checkpoints of at most `max_heads` aggregates each (a checkpoint is an
     event like any other: it must stay small enough for Kafka). The position
@@ -32,18 +38,20 @@ def write_checkpoint(ledger: LedgerBase, max_heads: int = MAX_HEADS) -> int | No
     another process recorded one at the same moment."""
     recorded = None
     while True:
-        position, more = _checkpoint_once(ledger, max_heads)
+        position, more = _checkpoint_once(events, reader, bus, max_heads)
         recorded = position or recorded
         if position is None or not more:
             return recorded
 
 
-def _checkpoint_once(ledger: LedgerBase, max_heads: int) -> tuple[int | None, bool]:
-    trail = ledger.find(AuditTrail, AUDIT_TRAIL_ID)
-    after = trail.through if trail is not None else 0
+def _checkpoint_once(
+    events: Log, reader: AggregateReader, bus: CommandBus, max_heads: int
+) -> tuple[int | None, bool]:
+    trail = reader.get(AUDIT_TRAIL_ID)
+    after = trail.through if isinstance(trail, AuditTrail) else 0
     heads: Heads = {}
     through, more = after, False
-    for n in stream(ledger, after, stop=ledger.head()):
+    for n in stream(events, after, stop=events.head()):
         key = str(n.originator_id)
         if key not in heads and len(heads) == max_heads:
             more = True
@@ -53,20 +61,20 @@ def _checkpoint_once(ledger: LedgerBase, max_heads: int) -> tuple[int | None, bo
             continue
         meta = state_of(n).get(META)
         meta = meta if isinstance(meta, dict) else {}
-        hash_ = meta.get(HASH) or ledger.stored_hash(UUID(key), n.originator_version)
+        hash_ = meta.get(HASH) or events.stored_hash(UUID(key), n.originator_version)
         heads[key] = [n.originator_version, hash_, meta.get("tenant_id")]
     if not heads:
         return None, False
-    trail = trail if trail is not None else AuditTrail()
-    trail.check(through, heads)
     try:
-        position = ledger.record(CommandContext(actor=CHECKPOINT_ACTOR), trail)
-    except IntegrityError:
-        return None, False
+        outcome = bus.handle(
+            CHECKPOINTER, RecordCheckpoint(after=after, through=through, heads=heads)
+        )
+    except InvalidState:
+        return None, False  # another process recorded one meanwhile
     log.info(
         "audit checkpoint recorded",
-        position=position,
+        position=outcome.position,
         through=through,
         aggregates=len(heads),
     )
-    return position, more
+    return outcome.position, more

@@ -13,14 +13,14 @@ from infra.audit.walk import Tampered, VerifyReport, Walk, stream
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from application.ports import EventLog
     from infra.bootstrap import Container
-    from infra.usecases.base import LedgerBase
 
 log = structlog.get_logger(__name__)
 
 
 def verify(
-    ledger: LedgerBase,
+    events: EventLog,
     tenants: set[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
@@ -28,7 +28,7 @@ def verify(
     events (and the checkpoints' entries for them) are checked."""
     walk = Walk(tenants)
     try:
-        for n in stream(ledger):
+        for n in stream(events):
             try:
                 walk.step(n)
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -53,7 +53,7 @@ def run_verify(c: Container, tenants: set[str] | None, console: Console) -> bool
         TimeRemainingColumn,
     )
 
-    head = c.ledger.head()
+    head = c.log.head()
     started = time.monotonic()
     with Progress(
         TextColumn("verifying"),
@@ -64,7 +64,7 @@ def run_verify(c: Container, tenants: set[str] | None, console: Console) -> bool
         transient=True,
     ) as bar:
         task = bar.add_task("verify", total=head)
-        report = verify(c.ledger, tenants, lambda p: bar.update(task, completed=p))
+        report = verify(c.log, tenants, lambda p: bar.update(task, completed=p))
     seconds = time.monotonic() - started
     if report.ok:
         console.print(

@@ -14,7 +14,7 @@ from domain.checkpoint import AUDIT_TRAIL_ID
 from infra.chain import GENESIS, META, event_hash, split_hash
 
 if TYPE_CHECKING:
-    from infra.usecases.base import LedgerBase
+    from application.ports import EventLog
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,10 @@ class Tampered(Exception):
 
 
 def stream(
-    ledger: LedgerBase, after: int = 0, stop: int | None = None
+    log: EventLog, after: int = 0, stop: int | None = None
 ) -> Iterator[Notification]:
     """The store's log after `after` (up to `stop`), one event at a time."""
-    for batch in ledger.read_log(after, stop):
+    for batch in log.read(after, stop):
         yield from batch
 
 

@@ -62,7 +62,6 @@ from infra.replay.shadow import (
 from infra.replay.source import (
     UnknownProjection,
     batches,
-    count_events,
     select_projections,
     tables_of,
 )
@@ -83,7 +82,6 @@ __all__ = [
     "UnknownProjection",
     "apply_to_shadow",
     "batches",
-    "count_events",
     "open_shadow",
     "run_replay",
     "select_projections",

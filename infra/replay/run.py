@@ -37,14 +37,14 @@ class ReplayResult:
 
 def _before_swap(run: _Run) -> None:
     """Leaves as little as possible for the swap to apply under the lock."""
-    run.shadow_to(run.ledger.head())
+    run.shadow_to(run.log.head())
     for _ in range(ROUNDS):
-        head = run.ledger.head()
+        head = run.log.head()
         if head - run.reached <= run.size:
             break  # the rest is applied under the lock
         run.shadow_to(head)
     if len(run.projections) < len(PROJECTIONS):
-        live = run.catch_up_live(run.ledger.head())
+        live = run.catch_up_live(run.log.head())
         log.info("live projections caught up", events=live)
 
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
 
-from eventsourcing.postgres import PostgresDatastore
-
-from infra.events import to_envelope
-from infra.ledger import Ledger
+from infra.eventstore import Log
 from projections.envelope import Envelope
 from projections.registry import PROJECTIONS, Projection
 
@@ -42,28 +38,7 @@ def tables_of(projections: Sequence[Projection]) -> list[str]:
     ]
 
 
-def batches(
-    ledger: Ledger, after: int, stop: int, size: int
-) -> Iterator[list[Envelope]]:
+def batches(log: Log, after: int, stop: int, size: int) -> Iterator[list[Envelope]]:
     """The log's events in (after, stop], `size` at a time, never all at once."""
-    transcoder = ledger.mapper.transcoder
-    for found in ledger.read_log(after, stop, size):
-        yield [to_envelope(n, transcoder) for n in found]
-
-
-def count_events(ledger: Ledger, after: int, upto: int) -> int:
-    """How many events the log holds in (after, upto]: positions have gaps."""
-    recorder: Any = ledger.recorder
-    table = recorder.events_table_name
-    store = recorder.datastore
-    if isinstance(store, PostgresDatastore):
-        query = (
-            f"SELECT COUNT(*) AS n FROM {store.schema}.{table}"
-            " WHERE notification_id > %s AND notification_id <= %s"
-        )
-    else:
-        query = f"SELECT COUNT(*) AS n FROM {table} WHERE rowid > ? AND rowid <= ?"
-    with store.transaction(commit=False) as cursor:
-        cursor.execute(query, (after, upto))
-        row = cursor.fetchone()
-    return int(row["n"])
+    for found in log.read(after, stop, size):
+        yield [log.strict_envelope(n) for n in found]

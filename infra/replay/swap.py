@@ -15,9 +15,9 @@ from rich.progress import Progress, TaskID
 from consumers.log_follower import SOURCE
 from consumers.projector import kafka_watermark
 from infra.bootstrap import Container
-from infra.ledger import Ledger
+from infra.eventstore import Log
 from infra.replay.shadow import Shadow
-from infra.replay.source import batches, count_events, tables_of
+from infra.replay.source import batches, tables_of
 from infra.replay.tracking import TRACKING, apply_to_shadow
 from projections.registry import (
     PROJECTIONS,
@@ -51,15 +51,15 @@ class _Run:
         self.task = self.progress.add_task("replay", total=None)
 
     @property
-    def ledger(self) -> Ledger:
-        return self.container.ledger
+    def log(self) -> Log:
+        return self.container.log
 
     def shadow_to(self, stop: int) -> None:
         if stop > self.counted:
-            self.total += count_events(self.ledger, self.counted, stop)
+            self.total += self.log.count(self.counted, stop)
             self.counted = stop
             self.progress.update(self.task, total=self.total)
-        for envelopes in batches(self.ledger, self.reached, stop, self.size):
+        for envelopes in batches(self.log, self.reached, stop, self.size):
             with self.shadow.transaction() as tx:
                 apply_to_shadow(tx, envelopes, self.projections)
             self.events += len(envelopes)
@@ -72,7 +72,7 @@ class _Run:
         """Applies the live tables' next batch, as the follower would."""
         topic = self.container.topics.events
         after = max(checkpoint(tx, SOURCE), kafka_watermark(tx, topic))
-        for envelopes in batches(self.ledger, after, stop, self.size):
+        for envelopes in batches(self.log, after, stop, self.size):
             apply_batch(tx, envelopes, SOURCE, envelopes[-1].position)
             return len(envelopes)
         return 0
@@ -94,7 +94,7 @@ class _Run:
         rebuilt = tables_of(self.projections)
         with self.container.db.transaction() as tx:
             self.shadow.lock_live(tx, [*TRACKING, *tables_of(PROJECTIONS)])
-            head = self.ledger.head()
+            head = self.log.head()
             if len(self.projections) < len(PROJECTIONS):
                 while self.live_step(tx, head):
                     pass

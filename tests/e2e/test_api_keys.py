@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -152,35 +151,34 @@ def test_replayed_creation_answers_secret_null_and_records_no_key(srv) -> None:
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
-def test_a_repeat_after_the_response_arrived_is_replayed(srv) -> None:
+def test_a_repeat_sent_while_the_first_call_runs_gets_the_first_answer(srv) -> None:
+    """Both calls run into the same receipt: the one that records answers,
+    the other is answered from its receipt (never 409, never a second key)."""
     server, store = srv
     hdr = {"Idempotency-Key": uuid.uuid4().hex}
     opts = f"-c search_path={store.schema}"
     with (
         server.client() as op,
-        ThreadPoolExecutor(1) as pool,
+        server.client() as other,
+        ThreadPoolExecutor(2) as pool,
         psycopg.connect(store.pg_url, options=opts) as events_lock,
-        psycopg.connect(store.pg_url, options=opts) as row_lock,
     ):
         t = tenant(op)
-        # Hold the call between its idempotency claim and its event insert ...
+        created = len([e for e in store.events() if "ApiKeyCreated" in e[2]])
+        # Hold the first call at its insert, send the repeat meanwhile.
         events_lock.execute("LOCK TABLE seatledger_events IN EXCLUSIVE MODE")
         first = pool.submit(post_key, op, "service", t, headers=hdr)
-        q = "SELECT status FROM idempotency_keys WHERE idem_key = %s FOR UPDATE"
-        while not row_lock.execute(q, (hdr["Idempotency-Key"],)).fetchall():
-            row_lock.rollback()
-            time.sleep(0.01)
-        # ... then keep its claim row locked while it runs on: storing the
-        # response waits for us (2 s), and sending it must wait for that
-        # (a past bug: the client had the response, a repeat got 409).
+        time.sleep(0.5)
+        again = pool.submit(post_key, other, "service", t, headers=hdr)
+        time.sleep(0.5)
         events_lock.commit()
-        release = threading.Timer(2, row_lock.rollback)
-        release.start()
-        answer = first.result(timeout=30)
-        again = post_key(op, "service", t, headers=hdr)
-        release.join()
+        answer, repeat = first.result(timeout=30), again.result(timeout=30)
     assert answer.status_code == 201, answer.text
-    assert again.status_code == 201, again.text
+    assert repeat.status_code == 201, repeat.text
+    assert repeat.json() == {**answer.json(), "secret": None}
+    assert repeat.headers["idempotent-replayed"] == "true"
+    now = len([e for e in store.events() if "ApiKeyCreated" in e[2]])
+    assert now == created + 1
 
 
 def test_the_acting_key_is_the_actor_of_its_events(srv) -> None:
@@ -232,7 +230,7 @@ def test_secrets_appear_only_in_their_creation_response(srv) -> None:
         for path in ("", "/seats/x", "/seats/x/assignments", "/usage", "/members"):
             assert op.get(f"/v1/tenants/{t}{path}").status_code == 200
     tables = store.tables()
-    for name in (store.events_table, "idempotency_keys", "command_results"):
+    for name in (store.events_table, "command_receipts"):
         assert tables[name], name
     haystacks = {name: blob(rows) for name, rows in tables.items()}
     assert keys[1]["key_id"].encode() in haystacks[store.events_table]  # can find

@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from api.routes import history
+from application.queries import history
 from domain.commands import CreateTenant, UpdateTenant
 from infra.bootstrap import Container
-from infra.events import CommandContext
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import ok, problem, tenant, uniq
+from tests.support import result_id, run
 
 GHOST = "00000000-0000-4000-8000-00000000dead"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -333,22 +333,22 @@ def test_verify_reports_an_untampered_store_as_intact(
 
 
 def test_a_filtered_page_scans_a_bounded_stretch_and_says_where_it_stopped(
-    container: Container, ctx: CommandContext, monkeypatch: pytest.MonkeyPatch
+    container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """In-process, on the real store of either backend, with the budget made
     small: a page covers at most SCAN_BUDGET stored events, may hold none,
     and paging on from next_after until it is null misses nothing."""
     monkeypatch.setattr(history, "SCAN_BUDGET", 4)
     monkeypatch.setattr(history, "SCAN_BATCH", 3)
-    ledger = container.ledger
-    mine = ledger.create_tenant(ctx, CreateTenant(name=uniq())).aggregate.id
+    c = container
+    mine = result_id(run(c, CreateTenant(name=uniq())))
     for _ in range(5):  # a long stretch of other tenants' events
-        ledger.create_tenant(ctx, CreateTenant(name=uniq()))
-    ledger.update_tenant(ctx, UpdateTenant(tenant_id=mine, name=uniq()))
-    head = ledger.head()
+        run(c, CreateTenant(name=uniq()))
+    run(c, UpdateTenant(tenant_id=mine, name=uniq()))
+    head = c.log.head()
     pages, after = [], 0
     while True:
-        found, next_after = history._scan(ledger, after, 100, {str(mine)})
+        found, next_after = c.reads.history._scan(after, 100, {str(mine)})
         pages.append(found)
         if next_after is None:
             break
@@ -356,7 +356,5 @@ def test_a_filtered_page_scans_a_bounded_stretch_and_says_where_it_stopped(
         after = next_after
     assert [] in pages  # a stretch of other tenants' events: an empty page
     positions = [e.position for page in pages for e in page]
-    unbounded = [
-        e.position for e in ledger.envelopes_after(0, head) if e.tenant_id == str(mine)
-    ]
+    unbounded = [e.position for e in c.log.after(0, head) if e.tenant_id == str(mine)]
     assert positions == unbounded and len(positions) >= 2

@@ -76,11 +76,13 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("analyst", DESC): frozenset({READ}),
     ("analyst", ANY): frozenset({READ}),
 }
-# Key roles a key may never issue or revoke, even where it manages keys.
+# Key roles a key may never issue or revoke, even where it manages keys: a
+# key never grants more than it holds (a tenant_admin's auditor or analyst
+# key would read the whole subtree, which the tenant_admin cannot).
 NEVER_ISSUES: dict[str, frozenset[str]] = {
     "operator": frozenset(),
     "partner": frozenset({"operator"}),
-    "tenant_admin": frozenset({"operator", "partner"}),
+    "tenant_admin": frozenset({"operator", "partner", "auditor", "analyst"}),
 }
 ROLES = ("operator", "partner", "tenant_admin", "service", "auditor", "analyst")
 
@@ -473,7 +475,7 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
     ("POST", "/v1/api-keys"): (
         v(
             KEYS,
-            lambda w, t: Call(json={"name": "k", "role": "auditor", "tenant_id": t}),
+            lambda w, t: Call(json={"name": "k", "role": "service", "tenant_id": t}),
             201,
             label="scoped",
         ),
@@ -488,7 +490,7 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
     ("DELETE", "/v1/api-keys/{key_id}"): (
         v(
             KEYS,
-            lambda w, t: Call({"key_id": w.key(t)}),
+            lambda w, t: Call({"key_id": w.key(t, "service")}),
             200,
             label="scoped",
             named=False,

@@ -32,7 +32,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from api.commands import CATALOGUE
+from application.catalogue import PUBLIC
 from tests.e2e.conftest import Server
 from tests.e2e.matrix_support import (
     app_openapi,
@@ -161,10 +161,8 @@ def commands_schema() -> dict[str, Any]:
     model's JSON schema as `payload` (sent to POST /v1/commands)."""
     components: dict[str, Any] = {}
     paths: dict[str, Any] = {}
-    for kind, spec in sorted(CATALOGUE.items()):
-        payload = spec.model.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
+    for kind, model in sorted(PUBLIC.items()):
+        payload = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(payload.pop("$defs", {}))
         envelope = {
             "type": "object",

@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import httpx
 import pytest
 
-from infra.ledger import Ledger
+from infra.eventstore.persistence import NAME
 from infra.local.postgres import throwaway_cluster
 from tests.e2e.conftest import Server, start_server
 
@@ -23,7 +23,7 @@ PROBLEM = "application/problem+json"
 # environment variable <APPLICATION NAME>_POSTGRES_CONNECT_TIMEOUT overrides
 # the library's POSTGRES_CONNECT_TIMEOUT that the settings pass.
 CONNECT_TIMEOUT_S = 1
-CONNECT_TIMEOUT_VAR = f"{Ledger.name.upper()}_POSTGRES_CONNECT_TIMEOUT"
+CONNECT_TIMEOUT_VAR = f"{NAME.upper()}_POSTGRES_CONNECT_TIMEOUT"
 
 Timed = tuple[float, httpx.Response]
 

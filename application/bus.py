@@ -1,0 +1,83 @@
+"""The command bus: the one way anything changes, whoever sends the command.
+
+`handle(principal, command, context)` authorizes the principal with the
+command's rule, decides on current state, saves everything the command
+changed with its receipt in one transaction (together with whatever else
+arrived at the same moment: group commit), and answers with an Outcome, or
+raises the refusal (a DomainError). A repeat of a command with a receipt is
+answered from the receipt and changes nothing.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application import receipts
+from application.auth import Principal
+from application.catalogue import CATALOGUE
+from application.committer import Committer
+from application.context import Context
+from application.jobs import Job
+from application.outcome import Outcome
+from application.ports import AggregateReader
+from application.receipts import Receipt
+from application.views import view_of
+from domain.commands import Command
+from domain.errors import DomainError, IdempotencyKeyReused, NotFound, refusal
+
+
+class CommandBus:
+    def __init__(self, committer: Committer, reader: AggregateReader) -> None:
+        self.committer = committer
+        self.reader = reader
+
+    def handle(
+        self, who: Principal, command: Command, context: Context | None = None
+    ) -> Outcome:
+        context = context or Context()
+        job = Job(who, command, CATALOGUE[type(command)], context)
+        if context.idempotency_key is not None and not context.dry_run:
+            job.receipt_id = receipts.receipt_id(who.key_id, context.idempotency_key)
+            job.fingerprint = receipts.fingerprint(command)
+        answer = self.committer.submit(job).future.result()
+        if isinstance(answer, Receipt):
+            return self._replay(job, answer)
+        assert isinstance(answer, Outcome)
+        return answer
+
+    def _replay(self, job: Job, receipt: Receipt) -> Outcome:
+        """The first answer again: the refusal, or the aggregate as the first
+        call left it, judged at the same instant (a new key's secret is not
+        kept anywhere, so it is not in a repeat)."""
+        if receipt.fingerprint != job.fingerprint:
+            raise IdempotencyKeyReused(
+                "this idempotency key was used with a different request"
+            )
+        if receipt.error is not None:
+            raise refusal(receipt.error)
+        view = None
+        if receipt.result_id is not None and receipt.result_version is not None:
+            view = view_of(
+                self._result(receipt.result_id, receipt.result_version),
+                receipt.decided_at,
+            )
+        return Outcome(
+            view=view,
+            position=receipt.position,
+            decided_at=receipt.decided_at,
+            status=receipt.status,
+            changed=receipt.changed,
+            replayed=True,
+        )
+
+    def _result(self, aggregate_id: UUID, version: int) -> object:
+        found = self.reader.get_at_version(aggregate_id, version)
+        if found is None:  # receipts only name saved aggregates
+            raise NotFound("the answered aggregate is gone")
+        return found
+
+    def stop(self) -> None:
+        self.committer.stop()
+
+
+__all__ = ["CommandBus", "DomainError"]

@@ -1,0 +1,185 @@
+"""How a command's result is represented: the body of the REST answer, and
+the `result` of a command answered over `POST /v1/commands` or Kafka. One
+definition for all three, so they cannot differ (api/schemas re-exports
+these models for the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from application.auth import Role
+from application.outcome import Outcome
+from application.views import (
+    InvitationView,
+    KeyView,
+    MemberView,
+    OrderView,
+    PoolView,
+    TenantView,
+)
+from domain.common import Edition, TenantType, level_for
+
+
+class TenantOut(BaseModel):
+    tenant_id: UUID
+    name: str
+    display_name: str
+    type: TenantType
+    edition: Edition
+    charset: str
+    logo_url: str | None
+    parent_id: UUID | None
+    status: str
+    licenses: list[str]
+    admin_count: int
+    children: list[UUID]
+    created_at: str
+    position: int
+
+    @classmethod
+    def of(cls, t: TenantView, position: int) -> TenantOut:
+        return cls(
+            tenant_id=t.tenant_id,
+            name=t.name,
+            display_name=t.display_name,
+            type=TenantType(t.type),
+            edition=Edition(t.edition),
+            charset=t.charset,
+            logo_url=t.logo_url,
+            parent_id=t.parent_id,
+            status=t.status,
+            licenses=list(t.licenses),
+            admin_count=t.admin_count,
+            children=list(t.children),
+            created_at=t.created_at.isoformat(),
+            position=position,
+        )
+
+
+class PoolOut(BaseModel):
+    tenant_id: UUID
+    pool: str
+    limit: int
+    used: int
+    reserved: int
+    allocated: int
+    available: int
+    utilization: float
+    level: str
+    warning_threshold: float
+    holders_count: int
+    position: int
+
+    @classmethod
+    def of(cls, p: PoolView, position: int) -> PoolOut:
+        return cls.from_counts(
+            tenant_id=p.tenant_id,
+            pool=p.pool,
+            limit=p.limit,
+            used=p.used,
+            reserved=p.reserved,
+            allocated=p.allocated,
+            warning_threshold=p.warning_threshold,
+            position=position,
+        )
+
+    @classmethod
+    def from_counts(cls, **row: Any) -> PoolOut:
+        in_use = row["used"] + row["reserved"] + row["allocated"]
+        limit = row["limit"]
+        utilization = 1.0 if limit == 0 else in_use / limit
+        return cls(
+            **row,
+            available=limit - in_use,
+            utilization=round(utilization, 6),
+            level=level_for(utilization, row["warning_threshold"]).value,
+            holders_count=row["used"],
+        )
+
+
+class MemberOut(BaseModel):
+    member_id: UUID
+    tenant_id: UUID
+    email: str
+    display_name: str | None
+    role: str
+    status: str
+    start_date: date | None
+    end_date: date | None
+    counts_as_active: bool
+    position: int
+
+    @classmethod
+    def of(cls, m: MemberView, position: int) -> MemberOut:
+        return cls(**vars(m), position=position)
+
+
+class InvitationOut(BaseModel):
+    invitation_id: UUID
+    tenant_id: UUID
+    email: str
+    role: str
+    status: str
+    expires_at: datetime
+    member_id: UUID | None
+    position: int
+
+    @classmethod
+    def of(cls, i: InvitationView, position: int) -> InvitationOut:
+        return cls(**vars(i), position=position)
+
+
+class OrderOut(BaseModel):
+    order_id: UUID
+    tenant_id: UUID
+    pool: str
+    quantity: int
+    note: str | None
+    status: str
+    placed_at: datetime
+    placed_by: str
+    reason: str | None
+    position: int
+
+    @classmethod
+    def of(cls, o: OrderView, position: int) -> OrderOut:
+        return cls(**vars(o), position=position)
+
+
+class KeyOut(BaseModel):
+    key_id: UUID
+    name: str
+    role: Role
+    tenant_id: UUID | None
+    revoked: bool
+    created_at: datetime
+    created_by: str
+    secret: str | None = None  # only in the creation response, never stored
+    position: int
+
+    @classmethod
+    def of(cls, k: KeyView, position: int, secret: str | None = None) -> KeyOut:
+        fields = {**vars(k), "role": Role(k.role)}
+        return cls(**fields, secret=secret, position=position)
+
+
+def result_of(outcome: Outcome) -> BaseModel | None:
+    """The representation of a command's result, as its REST call answers."""
+    v, position = outcome.view, outcome.position
+    if isinstance(v, TenantView):
+        return TenantOut.of(v, position)
+    if isinstance(v, PoolView):
+        return PoolOut.of(v, position)
+    if isinstance(v, MemberView):
+        return MemberOut.of(v, position)
+    if isinstance(v, InvitationView):
+        return InvitationOut.of(v, position)
+    if isinstance(v, OrderView):
+        return OrderOut.of(v, position)
+    if isinstance(v, KeyView):
+        return KeyOut.of(v, position, outcome.secret)
+    return None

@@ -1,0 +1,20 @@
+"""Every read the routes use, in one object built by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.queries.history import HistoryReads
+from application.queries.projected import ProjectedReads
+from application.queries.scope import Scope
+from application.queries.state import StateReads
+from application.queries.usage import UsageReads
+
+
+@dataclass(frozen=True)
+class Reads:
+    scope: Scope
+    state: StateReads
+    projected: ProjectedReads
+    usage: UsageReads
+    history: HistoryReads

@@ -1,0 +1,85 @@
+"""The one scope rule for every read: which tenants a key may see.
+
+A read names a tenant, or none (then it covers what the key may read). The
+operator and unscoped auditors and analysts read everything; partners,
+auditors and analysts of a tenant read its subtree; tenant_admin and
+service keys read their own tenant and nothing of its sub-tenants, anywhere
+(API.md "Keys"). Lineage and subtrees come from the store, so a tenant made a
+moment ago is in scope at once.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.auth import Action, Principal, authorize
+from application.ports import AggregateReader
+from domain.errors import Forbidden, NotFound
+from domain.tenant import Tenant
+
+
+class Scope:
+    def __init__(self, reader: AggregateReader) -> None:
+        self.reader = reader
+
+    def tenant(self, tenant_id: UUID) -> Tenant | None:
+        found = self.reader.get(tenant_id)
+        return found if isinstance(found, Tenant) else None
+
+    def lineage(self, tenant_id: UUID) -> list[UUID]:
+        """The tenant and its ancestors, nearest first; [] when unknown."""
+        chain: list[UUID] = []
+        current: UUID | None = tenant_id
+        while current is not None and current not in chain:
+            tenant = self.tenant(current)
+            if tenant is None:
+                return chain
+            chain.append(current)
+            current = tenant.parent_id
+        return chain
+
+    def check(self, who: Principal, action: Action, tenant_id: UUID | None) -> None:
+        """404 when the key may not read the tenant (existence not revealed)."""
+        authorize(who, action, tenant_id, self.lineage)
+
+    def existing(self, tenant_id: UUID) -> Tenant:
+        found = self.tenant(tenant_id)
+        if found is None:
+            raise NotFound("tenant not found")
+        return found
+
+    def subtree(self, root: UUID) -> list[UUID]:
+        """The tenant and all its descendants, breadth first (NotFound when
+        the tenant is unknown)."""
+        found = [self.existing(root).id]
+        for tenant_id in found:  # grows as children are found
+            tenant = self.tenant(tenant_id)
+            children = tenant.children if tenant is not None else []
+            found.extend(c for c in children if c not in found)
+        return found
+
+    def covered(
+        self, who: Principal, action: Action, tenant_id: UUID | None, subtree: bool
+    ) -> set[str] | None:
+        """The tenants a read covers (None: every tenant, events of no tenant
+        included). Without a tenant: all the key may read. With one: that
+        tenant, and its descendants when `subtree` and the key reads
+        subtrees (a tenant_admin or service key sees its tenant alone)."""
+        if tenant_id is None:
+            self.check(who, action, who.tenant_id)
+            if who.tenant_id is None:
+                return None
+            tenant_id, subtree = who.tenant_id, True
+        else:
+            self.check(who, action, tenant_id)
+        if subtree and who.reads_subtree:
+            return {str(t) for t in self.subtree(tenant_id)}
+        self.existing(tenant_id)
+        return {str(tenant_id)}
+
+    @staticmethod
+    def check_subtree_reader(who: Principal) -> None:
+        """Asking for sub-tenants' data explicitly: 403 for a key confined to
+        its own tenant (it may know they exist; it may not read them)."""
+        if not who.reads_subtree:
+            raise Forbidden("this key reads its own tenant only, not sub-tenants")

@@ -1,1 +1,0 @@
-"""Use cases of the Ledger application, one module per resource."""
