@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from infra import probe
 from tests.e2e.conftest import Server
 
 
@@ -29,3 +30,9 @@ def test_serve_logs_one_startup_line_with_url_mode_store_and_key(
     assert line["store"].startswith("sqlite:" if backend == "sqlite" else "postgresql:")
     # The store's password never reaches a log.
     assert "@" not in line["store"] and "password" not in json.dumps(line)
+
+
+def test_the_containers_health_probe_finds_a_running_api_healthy(
+    server: Server,
+) -> None:
+    assert probe.main([f"{server.base_url}/readyz"]) == 0
