@@ -15,15 +15,18 @@ ENV PYTHONUNBUFFERED=1
 
 
 FROM base AS build
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
-RUN python -m venv /opt/venv
+# A virtual environment without pip or setuptools: the base image's pip
+# installs into it (--python), so the runtime gets packages, not installers.
+RUN python -m venv --without-pip /opt/venv
 # The dependencies first, read from pyproject.toml alone: this layer is
 # rebuilt only when they change, not on every change to the code.
 RUN --mount=type=bind,source=pyproject.toml,target=/src/pyproject.toml \
     --mount=type=cache,target=/root/.cache/pip \
     python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > requirements.txt \
-    && /opt/venv/bin/pip install --requirement requirements.txt
+    && pip --python /opt/venv/bin/python install --requirement requirements.txt
 COPY pyproject.toml README.md ./
 COPY api ./api
 COPY consumers ./consumers
@@ -33,8 +36,8 @@ COPY projections ./projections
 # The same wheel tests/integration/test_container_image.py builds and installs
 # into a clean virtual environment.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    /opt/venv/bin/pip wheel --no-deps --wheel-dir /src/dist . \
-    && /opt/venv/bin/pip install --no-deps /src/dist/seatledger-*.whl
+    pip wheel --no-deps --wheel-dir /src/dist . \
+    && pip --python /opt/venv/bin/python install --no-deps /src/dist/seatledger-*.whl
 
 
 FROM base AS runtime

@@ -16,6 +16,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 NOT_SHIPPED = {"tests", "bench", "docs"}
+ENTRY_MODULES = (
+    "api.app",
+    "consumers.commands",
+    "consumers.projector",
+    "consumers.relay",
+    "infra.cli",
+    "infra.demo",
+    "infra.probe",
+)
 
 
 def run(*cmd: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -55,9 +64,10 @@ def test_the_wheel_the_image_installs_runs_in_a_clean_venv(tmp_path: Path) -> No
     stage = build_stage()
     # The same steps as the build stage, in the same order.
     for step in (
-        "pip install --requirement requirements.txt",
+        "python -m venv --without-pip /opt/venv",
+        "pip --python /opt/venv/bin/python install --requirement requirements.txt",
         "pip wheel --no-deps --wheel-dir /src/dist .",
-        "pip install --no-deps /src/dist/seatledger-*.whl",
+        "pip --python /opt/venv/bin/python install --no-deps /src/dist/seatledger-*",
     ):
         assert step in stage, f"the Dockerfile no longer runs `{step}`"
     requirements_of = re.search(r'python -c "([^"]+)" > requirements.txt', stage)
@@ -75,12 +85,15 @@ def test_the_wheel_the_image_installs_runs_in_a_clean_venv(tmp_path: Path) -> No
     assert not [n for n in names if n.split("/")[0] in NOT_SHIPPED]
     assert not [n for n in names if n.startswith("infra/kafka/lib/")]
 
-    run(sys.executable, "-m", "venv", venv)
-    pip = venv / "bin" / "pip"
-    run(pip, "install", "--quiet", "--requirement", src / "requirements.txt")
-    run(pip, "install", "--quiet", "--no-deps", wheel)
+    run(sys.executable, "-m", "venv", "--without-pip", venv)
+    python = venv / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--python", python, "install", "--quiet"]
+    run(*pip, "--requirement", src / "requirements.txt")
+    run(*pip, "--no-deps", wheel)
     assert "serve" in run(venv / "bin" / "seatledger", "--help", cwd=tmp_path).stdout
+    # Every process's modules import without pip or setuptools beside them.
+    run(python, "-c", f"import {', '.join(ENTRY_MODULES)}", cwd=tmp_path)
     # The HEALTHCHECK's probe ships too: an unreachable URL is unhealthy (1).
-    probe = [venv / "bin" / "python", "-m", "infra.probe", "http://127.0.0.1:9/"]
+    probe = [python, "-m", "infra.probe", "http://127.0.0.1:9/"]
     done = subprocess.run(probe, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 1 and "unhealthy" in done.stderr, done
