@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit integration e2e bench clean
+.PHONY: install run test lint typecheck unit integration e2e bench openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ e2e: install
 
 bench: install
 	$(BIN)/python -m bench.assign_seat
+
+# The HTTP reference in docs/: regenerate after changing a route or a schema
+# (a test fails while the committed document differs from the app's).
+openapi: install
+	$(BIN)/python -m api.openapi_dump docs/openapi.json
 
 clean:
 	rm -rf $(VENV) .seatledger .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -52,9 +53,26 @@ def _correlation(request: Request) -> str:
     return str(getattr(request.state, "correlation_id", ""))
 
 
+def _json_error(err: Mapping[str, Any], body: Any) -> dict[str, Any]:
+    """A body that is not JSON at all: the field is the body; where it broke
+    (line, column, character) belongs in the message, not in `field`."""
+    loc = err.get("loc", ())
+    pos = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+    reason = str((err.get("ctx") or {}).get("error", "invalid JSON"))
+    where = f"character {pos}"
+    if isinstance(body, str) and pos <= len(body):
+        at = json.JSONDecodeError(reason, body, pos)
+        where = f"line {at.lineno}, column {at.colno} ({where})"
+    message = f"the body is not valid JSON: {reason}: {where}"
+    return {"field": "body", "in": "body", "message": message}
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            errors.append(_json_error(err, exc.body))
+            continue
         loc = [str(p) for p in err.get("loc", ())]
         where = loc[0] if loc else "body"
         field = ".".join(loc[1:]) or where

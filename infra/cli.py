@@ -9,7 +9,6 @@ from typing import Protocol
 from uuid import UUID
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from infra.bootstrap import Container, bootstrap
@@ -40,6 +39,7 @@ def serve(
 ) -> None:
     """Run the HTTP API (with the in-process projector in embedded mode)."""
     from api.app import create_app
+    from infra.serving import serve as run_server
 
     container = bootstrap(Settings())
     if container.generated_key:
@@ -47,16 +47,8 @@ def serve(
             "[bold]Generated operator key[/] (shown once, kept in "
             f"{container.settings.bootstrap_key_file}):\n{container.operator_key}"
         )
-    elif not container.settings.bootstrap_key:
-        console.print(f"Operator key: see {container.settings.bootstrap_key_file}")
     try:
-        uvicorn.run(
-            create_app(container),
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-        )
+        run_server(container, create_app(container), host, port)
     finally:
         container.close()
 

@@ -43,19 +43,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(env: dict[str, str], workdir: Path) -> Server:
+def start_server(env: dict[str, str], workdir: Path, key: str | None = KEY) -> Server:
+    """`key=None`: no SEATLEDGER_BOOTSTRAP_KEY, so the server uses the key kept
+    in its data folder (generating one if none is there), as `make run` does."""
     port = _free_port()
     log = workdir / "server.log"
+    # No periodic audit checkpoints unless a test asks: a checkpoint landing
+    # between two calls would move the head that position tests compare.
+    full_env = {**os.environ, "SEATLEDGER_CHECKPOINT_INTERVAL_S": "0", **env}
+    full_env.pop("SEATLEDGER_BOOTSTRAP_KEY", None)
+    if key is not None:
+        full_env["SEATLEDGER_BOOTSTRAP_KEY"] = key
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "serve", "--port", str(port)],
-        # No periodic audit checkpoints unless a test asks: a checkpoint landing
-        # between two calls would move the head that position tests compare.
-        env={
-            **os.environ,
-            "SEATLEDGER_CHECKPOINT_INTERVAL_S": "0",
-            **env,
-            "SEATLEDGER_BOOTSTRAP_KEY": KEY,
-        },
+        env=full_env,
         cwd=workdir,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
@@ -67,7 +68,7 @@ def start_server(env: dict[str, str], workdir: Path) -> Server:
             raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                return Server(base_url, KEY, process, log)
+                return Server(base_url, key or "", process, log)
         except httpx.TransportError:
             pass
         time.sleep(0.1)

@@ -11,13 +11,15 @@ import pytest
 
 from tests.e2e.helpers import problem
 
+JSON = "application/json"
+
 
 @dataclass(frozen=True)
 class Raw:
     """A body sent byte for byte (not JSON-encoded by the client)."""
 
     content: bytes
-    content_type: str = "application/json"
+    content_type: str = JSON
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +42,8 @@ LONG = "x" * 201
 WT, CS, MP, WM = "warning_threshold", "charset", "min_position", "wait_ms"
 # (id, method, path, body, field named in `errors` or None)
 CASES = [
-    ("malformed-json", "POST", TS, Raw(b'{"name": "A'), None),
-    ("trailing-garbage", "PUT", POOL, Raw(b'{"limit": 1} x'), None),
+    ("malformed-json", "POST", TS, Raw(b'{"name": "A'), "body"),
+    ("trailing-garbage", "PUT", POOL, Raw(b'{"limit": 1} x'), "body"),
     ("json-array", "POST", TS, Raw(b'[{"name": "A"}]'), None),
     ("json-string", "PUT", POOL, Raw(b'"limit"'), None),
     ("json-number", "POST", HOLDERS, Raw(b"42"), None),
@@ -133,3 +135,13 @@ def test_hostile_input_is_a_422_problem_naming_the_field(
     if method != "GET":
         pool = c.get(f"/v1/tenants/{tid}/seats/jobs").json()
         assert (pool["limit"], pool["used"]) == (5, 1)  # nothing was recorded
+
+
+@pytest.mark.parametrize("path", [TS, "/v1/commands"])
+def test_a_body_that_is_not_json_names_the_body_and_says_where(
+    c: httpx.Client, path: str
+) -> None:
+    r = c.post(path, content=b'{\n  "name":\n}', headers={"Content-Type": JSON})
+    (error,) = problem(r, 422, "validation_error")["errors"]
+    assert error["field"] == "body", error
+    assert "line 3, column 1 (character 12)" in error["message"], error
