@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import openapi, problems
 from api.auth import Authenticator
 from api.commands import CommandService
+from api.headers import FixedHeaders
 from api.middleware import RequestMiddleware
 from api.routes import (
     commands,
@@ -66,4 +67,5 @@ def create_app(c: Container) -> FastAPI:
         idempotency=c.idempotency,
         metrics=c.metrics,
     )
+    app.add_middleware(FixedHeaders)  # outermost: on every answer, 401s too
     return app

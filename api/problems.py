@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.headers import FIXED_HEADER_MAP
 from domain.errors import DomainError
 
 log = structlog.get_logger(__name__)
@@ -163,5 +164,6 @@ def install(app: FastAPI) -> None:
             500,
             "internal_error",
             "an unexpected fault occurred; it has been logged",
+            headers=FIXED_HEADER_MAP,
             correlation_id=_correlation(request),
         )
