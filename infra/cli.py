@@ -9,7 +9,6 @@ from typing import Protocol
 from uuid import UUID
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from infra.bootstrap import Container, bootstrap
@@ -41,6 +40,7 @@ def serve(
 ) -> None:
     """Run the HTTP API (with the in-process projector in embedded mode)."""
     from api.app import create_app
+    from infra import server
 
     container = bootstrap(Settings())
     if container.generated_key:
@@ -51,13 +51,7 @@ def serve(
     elif not container.settings.bootstrap_key:
         console.print(f"Operator key: see {container.settings.bootstrap_key_file}")
     try:
-        uvicorn.run(
-            create_app(container),
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-        )
+        server.run(create_app(container), host, port, container.settings)
     finally:
         container.close()
 

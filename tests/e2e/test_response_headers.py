@@ -1,5 +1,5 @@
 """Every answer carries Cache-Control: no-store and X-Content-Type-Options:
-nosniff."""
+nosniff, and none names the server software."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def answers(srv: Server) -> Iterator[tuple[str, httpx.Response]]:
         yield "csv", op.get(report, params={"format": "csv"})
 
 
-def test_every_answer_is_not_stored_and_not_sniffed(
+def test_every_answer_is_not_stored_not_sniffed_and_names_no_server(
     one: Server,
 ) -> None:
     statuses = {}
@@ -45,6 +45,7 @@ def test_every_answer_is_not_stored_and_not_sniffed(
         statuses[what] = r.status_code
         assert r.headers.get_list("cache-control") == ["no-store"], what
         assert r.headers.get_list("x-content-type-options") == ["nosniff"], what
+        assert "server" not in r.headers, what
     assert statuses == {
         "healthz": 200,
         "metrics": 200,

@@ -1,0 +1,31 @@
+"""What `seatledger serve` takes from the settings: uvicorn's limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.http_guard import GuardedHttpProtocol, Limits
+from infra.server import uvicorn_options
+from infra.settings import Settings
+
+
+def test_defaults_bound_every_connection() -> None:
+    options = uvicorn_options(Settings())
+    assert options["http"].limits == Limits(500, 16 * 1024, 10, 30)
+    assert options["timeout_keep_alive"] == 5
+    assert options["server_header"] is False
+
+
+def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in [
+        ("MAX_CONNECTIONS", "7"),
+        ("MAX_HEADER_BYTES", "4096"),
+        ("HEADER_TIMEOUT_S", "3"),
+        ("BODY_TIMEOUT_S", "4"),
+        ("KEEP_ALIVE_TIMEOUT_S", "2"),
+    ]:
+        monkeypatch.setenv(f"SEATLEDGER_{name}", value)
+    options = uvicorn_options(Settings())
+    assert issubclass(options["http"], GuardedHttpProtocol)
+    assert options["http"].limits == Limits(7, 4096, 3, 4)
+    assert options["timeout_keep_alive"] == 2
