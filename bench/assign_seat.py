@@ -62,7 +62,7 @@ from infra.local.postgres import throwaway_cluster
 from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = "bench"
+KEY = "bench-operator-key-0123456789abcdef"
 EVENTS_TABLE = f"{Ledger.name.lower()}_events"
 CALLERS = (1, 8)
 SHARED_CALLERS = 8

@@ -42,7 +42,11 @@ def serve(
     from api.app import create_app
     from infra import server
 
-    container = bootstrap(Settings())
+    settings = Settings()
+    if refusal := server.operator_key_problem(settings):
+        console.print(f"[red]{refusal}[/]", highlight=False)
+        raise typer.Exit(2)
+    container = bootstrap(settings)
     if container.generated_key:
         console.print(
             "[bold]Generated operator key[/] (shown once, kept in "

@@ -1,4 +1,5 @@
-"""How `seatledger serve` runs uvicorn: limits, timeouts, no banner."""
+"""How `seatledger serve` runs uvicorn: limits, timeouts, no banner, and the
+checks that refuse to start on a configuration that is not safe."""
 
 from __future__ import annotations
 
@@ -9,6 +10,25 @@ from starlette.types import ASGIApp
 
 from infra.http_guard import Limits, guarded_protocol
 from infra.settings import Settings
+
+MIN_OPERATOR_KEY = 32
+MAX_OPERATOR_KEY = 200  # api/auth.py turns longer presented secrets away
+
+
+def operator_key_problem(settings: Settings) -> str | None:
+    """Why the configured operator key must not be served, or None."""
+    key = settings.bootstrap_key
+    if key is None:
+        return None  # a long random one is generated
+    if len(key) < MIN_OPERATOR_KEY:
+        return (
+            f"SEATLEDGER_BOOTSTRAP_KEY must have at least {MIN_OPERATOR_KEY} "
+            f"characters (it has {len(key)}): use e.g. `openssl rand -hex 32`, "
+            "or leave it unset to have a random key generated"
+        )
+    if len(key) > MAX_OPERATOR_KEY:
+        return f"SEATLEDGER_BOOTSTRAP_KEY is longer than {MAX_OPERATOR_KEY} characters"
+    return None
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -95,6 +95,13 @@ class Settings(BaseSettings):
             raise ValueError("SEATLEDGER_DATABASE_URL must be postgresql://...")
         return url or None
 
+    @field_validator("bootstrap_key")
+    @classmethod
+    def _trimmed_key(cls, key: str | None) -> str | None:
+        # The presented secret is trimmed (api/auth.py), so the configured one
+        # is too: a stray newline in an env file must not lock the operator out.
+        return (key or "").strip() or None
+
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import BACKENDS, settings_for
 
-KEY = "e2e-operator-key"
+KEY = "e2e-operator-key-0123456789abcdef"
 
 
 @dataclass
@@ -53,8 +53,8 @@ def start_server(env: dict[str, str], workdir: Path) -> Server:
         env={
             **os.environ,
             "SEATLEDGER_CHECKPOINT_INTERVAL_S": "0",
-            **env,
             "SEATLEDGER_BOOTSTRAP_KEY": KEY,
+            **env,
         },
         cwd=workdir,
         stdout=log.open("wb"),

@@ -1,12 +1,29 @@
-"""What `seatledger serve` takes from the settings: uvicorn's limits."""
+"""What `seatledger serve` takes from the settings: the operator key rule and
+uvicorn's limits."""
 
 from __future__ import annotations
 
 import pytest
 
 from infra.http_guard import GuardedHttpProtocol, Limits
-from infra.server import uvicorn_options
+from infra.server import operator_key_problem, uvicorn_options
 from infra.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("key", "refused"),
+    [(None, False), ("k" * 31, True), ("k" * 32, False), ("k" * 201, True)],
+)
+def test_the_operator_key_needs_32_to_200_characters(
+    key: str | None, refused: bool
+) -> None:
+    assert bool(operator_key_problem(Settings(bootstrap_key=key))) == refused
+
+
+def test_the_configured_key_is_trimmed() -> None:
+    padded = f" \t{'k' * 32}\n"
+    assert Settings(bootstrap_key=padded).bootstrap_key == "k" * 32
+    assert Settings(bootstrap_key=" \n").bootstrap_key is None
 
 
 def test_defaults_bound_every_connection() -> None:
