@@ -24,6 +24,7 @@ from infra.db import Database, PostgresDatabase, SqliteDatabase
 from infra.idempotency import IdempotencyStore
 from infra.ledger import Ledger
 from infra.metrics import Metrics
+from infra.private_files import secure_data_dir
 from infra.settings import Settings
 from infra.usecases.base import utc_now
 from projections.registry import create_tables
@@ -89,7 +90,7 @@ def bootstrap(
     settings = settings or Settings()
     if configure_logging:
         seatledger_logging.configure(settings.log_level, settings.log_json)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)  # 0700 folder, 0600 files, also when they exist
     with schema_lock(settings):
         db = open_database(settings)
         ledger = Ledger(
