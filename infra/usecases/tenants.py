@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.claim import Claim, name_claim_id
+from domain.claim import (
+    Claim,
+    check_name_free,
+    name_claim_ids,
+    release_former_name,
+)
 from domain.commands import CreateTenant, UpdateTenant
 from domain.errors import AlreadyExists
 from domain.tenant import Tenant, check_charset
@@ -41,7 +46,8 @@ class TenantCases(LedgerBase):
         return self._outcome(ctx, tenant, claim, parent)
 
     def _claim_name(self, parent_id: UUID | None, name: str, tenant_id: UUID) -> Claim:
-        key = name_claim_id(parent_id, name)
+        key, *legacy = name_claim_ids(parent_id, name)
+        check_name_free((self._find(Claim, k) for k in legacy), str(tenant_id))
         claim = self._find(Claim, key)
         if claim is None:
             return Claim(key=key, owner=str(tenant_id), tenant_id=tenant_id)
@@ -57,10 +63,9 @@ class TenantCases(LedgerBase):
         if cmd.name is not None and cmd.name != tenant.name:
             tenant.check_open()
             new_claim = self._claim_name(tenant.parent_id, cmd.name, tenant.id)
-            old = self._find(Claim, name_claim_id(tenant.parent_id, tenant.name))
-            if old is not None and old.id != new_claim.id:
-                old.release()
-                claims.append(old)
+            former = name_claim_ids(tenant.parent_id, tenant.name)
+            found = (self._find(Claim, key) for key in former)
+            claims += release_former_name(found, str(tenant.id), new_claim.id)
             claims.append(new_claim)
             tenant.rename(cmd.name)
         if "logo_url" in cmd.model_fields_set:
