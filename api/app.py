@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import openapi, problems
+from api.headers import FixedHeaders
 from api.middleware import RequestMiddleware
 from api.routes import (
     commands,
@@ -62,4 +63,5 @@ def create_app(c: Container) -> FastAPI:
     app.include_router(commands.router)
     app.include_router(history.router)
     app.add_middleware(RequestMiddleware, auth=c.authenticator, metrics=c.metrics)
+    app.add_middleware(FixedHeaders)  # outermost: on every answer, 401s too
     return app

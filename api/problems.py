@@ -23,6 +23,7 @@ from application.problems import (
     refusal_document,
     status_for,
 )
+from api.headers import FIXED_HEADER_MAP
 from domain.errors import DomainError
 
 log = structlog.get_logger(__name__)
@@ -134,6 +135,7 @@ def install(app: FastAPI) -> None:
             500,
             "internal_error",
             "an unexpected fault occurred; it has been logged",
+            headers=FIXED_HEADER_MAP,
             correlation_id=_correlation(request),
         )
 

@@ -63,7 +63,7 @@ from infra.local.postgres import throwaway_cluster
 from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = "bench"
+KEY = "bench-operator-key-0123456789abcdef"
 EVENTS_TABLE = f"{NAME}_events"
 BENCH = Principal("bench", Role.OPERATOR)
 CALLERS = (1, 8)

@@ -40,7 +40,7 @@ from infra.kafka.broker import throwaway_broker
 from infra.kafka_io import partition_for
 from infra.local.postgres import throwaway_cluster
 
-KEY = "bench-key"
+KEY = "bench-operator-key-0123456789abcdef"
 PARTITIONS = 6
 
 

@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             database_url=url,
             postgres_schema=schema,
             data_dir=Path(workdir),
-            bootstrap_key="bench",
+            bootstrap_key="bench-operator-key-0123456789abcdef",
         )
         c = bootstrap(settings, configure_logging=False)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -32,10 +33,28 @@ Printable = AfterValidator(_printable)
 PoolSlug = Annotated[str, StringConstraints(pattern=POOL_PATTERN)]
 FeatureSlug = Annotated[str, StringConstraints(pattern=FEATURE_PATTERN)]
 HolderId = Annotated[str, StringConstraints(pattern=HOLDER_PATTERN)]
+# Characters that show nothing or reorder what is shown: in a name they make
+# look-alikes ("Ac\u200bme") or disguise it (a right-to-left override).
+_HIDDEN = frozenset(
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _visible(text: str) -> str:
+    """No control, zero-width or bidirectional-control characters."""
+    if any(ch in _HIDDEN or unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+        raise ValueError(
+            "names may not contain control, zero-width or bidirectional "
+            "control characters"
+        )
+    return text
+
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    Printable,
+    AfterValidator(_visible),
 ]
 SeatLimit = Annotated[int, Field(ge=0, le=MAX_LIMIT, strict=True)]
 Threshold = Annotated[float, Field(gt=0, lt=1)]
@@ -55,7 +74,17 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalise_name(name: str) -> str:
-    """Sibling names compare trimmed, case-insensitive, inner spaces folded."""
+    """Sibling names compare after NFKC and case folding (fullwidth `Acme`,
+    `ACME` and `acme` are one name, so are NFC and NFD spellings), trimmed,
+    inner spaces folded. NFKC again after folding: folding can undo a
+    composition."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", folded).strip())
+
+
+def legacy_normalise_name(name: str) -> str:
+    """How names compared before NFKC (case folding only): name claims recorded
+    then have ids derived from this form (see domain/claim.py)."""
     return _SPACES.sub(" ", name.strip()).casefold()
 
 

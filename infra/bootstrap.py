@@ -34,6 +34,7 @@ from infra.audit import verify
 from infra.db import Database, PostgresDatabase, SqliteDatabase
 from infra.eventstore import Log, Persistence, Store
 from infra.metrics import Metrics
+from infra.private_files import secure_data_dir
 from infra.settings import Settings
 from projections.registry import create_tables
 
@@ -104,7 +105,7 @@ def bootstrap(
     settings = settings or Settings()
     if configure_logging:
         seatledger_logging.configure(settings.log_level, settings.log_json)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)  # 0700 folder, 0600 files, also when they exist
     with schema_lock(settings):
         db = open_database(settings)
         persistence = Persistence(settings.eventsourcing_env())

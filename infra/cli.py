@@ -39,9 +39,14 @@ def serve(
 ) -> None:
     """Run the HTTP API (with the in-process projector in embedded mode)."""
     from api.app import create_app
+    from infra import server
     from infra.serving import serve as run_server
 
-    container = bootstrap(Settings())
+    settings = Settings()
+    if refusal := server.operator_key_problem(settings):
+        console.print(f"[red]{refusal}[/]", highlight=False)
+        raise typer.Exit(2)
+    container = bootstrap(settings)
     if container.generated_key:
         console.print(
             "[bold]Generated operator key[/] (shown once, kept in "

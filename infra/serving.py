@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from infra.bootstrap import Container
+from infra.server import uvicorn_options
 from infra.settings import Settings
 
 log = structlog.get_logger("seatledger.serve")
@@ -64,9 +65,8 @@ class _AnnouncingServer(uvicorn.Server):
 
 
 def serve(c: Container, app: FastAPI, host: str, port: int) -> None:
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False
-    )
+    """uvicorn with the limits, timeouts and headers of infra/server.py."""
+    config = uvicorn.Config(app, host=host, port=port, **uvicorn_options(c.settings))
     server = _AnnouncingServer(config, startup_facts(c, app, host, port))
     server.run()
     if not server.started:

@@ -69,6 +69,38 @@ class Settings(BaseSettings):
         le=36500,
         description="test hook: the service's clock runs this many days ahead",
     )
+    # HTTP limits of `serve` (infra/http_guard.py): a slow or hostile client
+    # holds a connection and memory only within these bounds.
+    max_connections: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="open HTTP connections; more are answered 503 and closed",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="request line and headers; larger requests are answered 431",
+    )
+    header_timeout_s: int = Field(
+        default=10,
+        ge=1,
+        le=3600,
+        description="seconds for a request's headers to arrive (else 408)",
+    )
+    body_timeout_s: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="seconds for a request's body to arrive (else closed)",
+    )
+    keep_alive_timeout_s: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description="seconds an idle connection stays open between requests",
+    )
     failpoint: str | None = Field(
         default=None,
         description="test hook: crash at a named point (projector_after_db_commit)",
@@ -80,6 +112,13 @@ class Settings(BaseSettings):
         if url and urlsplit(url).scheme not in ("postgresql", "postgres"):
             raise ValueError("SEATLEDGER_DATABASE_URL must be postgresql://...")
         return url or None
+
+    @field_validator("bootstrap_key")
+    @classmethod
+    def _trimmed_key(cls, key: str | None) -> str | None:
+        # The presented secret is trimmed (api/auth.py), so the configured one
+        # is too: a stray newline in an env file must not lock the operator out.
+        return (key or "").strip() or None
 
     @property
     def uses_postgres(self) -> bool:

@@ -21,6 +21,8 @@ from infra.local.postgres import throwaway_cluster
 from infra.settings import Settings
 
 BACKENDS = ("sqlite", "postgres")
+# At least 32 characters, as `seatledger serve` demands of an operator key.
+OPERATOR_KEY = "test-operator-key-0123456789abcdef"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -52,13 +54,13 @@ def fresh_schema(pg_url: str) -> str:
 
 def settings_for(backend: str, tmp_path: Path, pg_url: str | None) -> Settings:
     if backend == "sqlite":
-        return Settings(data_dir=tmp_path / "data", bootstrap_key="test-operator-key")
+        return Settings(data_dir=tmp_path / "data", bootstrap_key=OPERATOR_KEY)
     assert pg_url is not None
     return Settings(
         database_url=pg_url,
         postgres_schema=fresh_schema(pg_url),
         data_dir=tmp_path / "data",
-        bootstrap_key="test-operator-key",
+        bootstrap_key=OPERATOR_KEY,
         pool_size=20,
     )
 

@@ -3,8 +3,6 @@ daily usage history of the seat pools."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -13,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from api.csv_out import csv_response
 from api.deps import clock, invalid, principal, projection_position, reads
 from api.policy import listed
 from api.schemas import ActiveUsersOut, ReportMember
@@ -131,17 +130,9 @@ def usage_history(
 
 
 def _csv(report: ActiveUsersOut) -> Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(ReportMember.model_fields))
-    writer.writeheader()
-    for member in report.members:
-        writer.writerow(member.model_dump(mode="json"))
-    filename = f"active-users-{report.tenant_id}-{report.as_of}.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "X-Position": str(report.position),
-        },
+    return csv_response(
+        list(ReportMember.model_fields),
+        (member.model_dump(mode="json") for member in report.members),
+        f"active-users-{report.tenant_id}-{report.as_of}.csv",
+        {"X-Position": str(report.position)},
     )

@@ -6,7 +6,12 @@ from uuid import UUID
 
 from application.decision import Decided, decided
 from application.session import Session
-from domain.claim import Claim, name_claim_id
+from domain.claim import (
+    Claim,
+    check_name_free,
+    name_claim_ids,
+    release_former_name,
+)
 from domain.commands import (
     BookLicense,
     CancelLicense,
@@ -41,8 +46,10 @@ def create_tenant(cmd: CreateTenant, s: Session) -> Decided:
 
 def claim_name(s: Session, parent_id: UUID | None, name: str, tenant_id: UUID) -> Claim:
     """The sibling name's claim, taken for the tenant (already_exists when a
-    sibling holds it)."""
-    key = name_claim_id(parent_id, name)
+    sibling holds it, under today's claim id or the one it had before names
+    were NFKC-normalised)."""
+    key, *legacy = name_claim_ids(parent_id, name)
+    check_name_free((s.find(Claim, k) for k in legacy), str(tenant_id))
     claim = s.find(Claim, key)
     if claim is None:
         return Claim(key=key, owner=str(tenant_id), tenant_id=tenant_id)
@@ -58,10 +65,9 @@ def update_tenant(cmd: UpdateTenant, s: Session) -> Decided:
     if cmd.name is not None and cmd.name != tenant.name:
         tenant.check_open()
         new_claim = claim_name(s, tenant.parent_id, cmd.name, tenant.id)
-        old = s.find(Claim, name_claim_id(tenant.parent_id, tenant.name))
-        if old is not None and old.id != new_claim.id:
-            old.release()
-            claims.append(old)
+        former = name_claim_ids(tenant.parent_id, tenant.name)
+        found = [s.find(Claim, key) for key in former]
+        claims += release_former_name(found, str(tenant.id), new_claim.id)
         claims.append(new_claim)
         tenant.rename(cmd.name)
     if "logo_url" in cmd.model_fields_set:

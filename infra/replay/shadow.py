@@ -18,6 +18,7 @@ from psycopg import sql
 
 from infra.bootstrap import Container
 from infra.db import PostgresDatabase, SqliteDatabase
+from infra.private_files import private_file
 from infra.replay.tracking import _RAISE_POSITION, TRACKING
 from projections.registry import create_tables
 from projections.sql import Row, Tx
@@ -134,6 +135,7 @@ class SqliteShadow:
             os.close(self._guard)
             raise ReplayBusy(f"another replay of {live} is running") from None
         self._drop()
+        private_file(self.path)  # projections hold emails: 0600, like the live file
         self.db = SqliteDatabase(self.path)
         with self.db.transaction() as tx:
             create_tables(tx)

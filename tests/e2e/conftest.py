@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import BACKENDS, settings_for
 
-KEY = "e2e-operator-key"
+KEY = "e2e-operator-key-0123456789abcdef"
 
 
 @dataclass
@@ -50,10 +50,11 @@ def start_server(env: dict[str, str], workdir: Path, key: str | None = KEY) -> S
     log = workdir / "server.log"
     # No periodic audit checkpoints unless a test asks: a checkpoint landing
     # between two calls would move the head that position tests compare.
-    full_env = {**os.environ, "SEATLEDGER_CHECKPOINT_INTERVAL_S": "0", **env}
+    full_env = {**os.environ, "SEATLEDGER_CHECKPOINT_INTERVAL_S": "0"}
     full_env.pop("SEATLEDGER_BOOTSTRAP_KEY", None)
     if key is not None:
         full_env["SEATLEDGER_BOOTSTRAP_KEY"] = key
+    full_env.update(env)  # a test's own environment may name another key
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "serve", "--port", str(port)],
         env=full_env,

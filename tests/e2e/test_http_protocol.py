@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import KEY, Server
 from tests.e2e.helpers import PROBLEM, head, problem, tenant, uniq
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -16,7 +16,7 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 @pytest.mark.parametrize(
     "authorization",
-    [None, "Bearer wrong-key", "Bearer", "Basic ZTJlOmtleQ==", "e2e-operator-key"],
+    [None, "Bearer wrong-key", "Bearer", "Basic ZTJlOmtleQ==", KEY],
     ids=["no-key", "wrong-key", "bare-bearer", "basic-scheme", "no-scheme"],
 )
 @pytest.mark.parametrize(

@@ -123,14 +123,27 @@ def test_csv_has_a_header_row_and_one_row_per_member(c) -> None:
     assert pick(cleo, "start_date", "end_date", "counted", "reason") == (
         day(30),
         "",
-        "True",
+        "true",
         "future_starter",
     )
-    assert pick(dan, "end_date", "counted", "reason") == (day(-10), "False", "ended")
+    assert pick(dan, "end_date", "counted", "reason") == (day(-10), "false", "ended")
     assert {row["tenant_id"] for row in rows} == {tid}
     assert int(r.headers["x-position"]) >= position
     past = table(report(c, tid, position, format="csv", as_of=day(-20)))
     assert {row["member_id"]: row["reason"] for row in past}[ids["dan"]] == "active"
+
+
+def test_csv_escapes_values_a_spreadsheet_would_run_as_formulas(c) -> None:
+    tid = tenant(c)
+    emails = ["=cmd|'/ccalc'!a0@example.com", "+sum@example.com", "-2+3@example.com"]
+    for email in emails:
+        added = ok(
+            c.post(f"/v1/tenants/{tid}/members", json={"email": email, "role": "user"}),
+            201,
+        )
+    rows = table(report(c, tid, added["position"], format="csv"))
+    assert sorted(row["email"] for row in rows) == sorted(f"'{e}" for e in emails)
+    assert {row["counted"] for row in rows} == {"true"}
 
 
 def test_include_subtenants_adds_the_members_of_the_whole_subtree(c) -> None:

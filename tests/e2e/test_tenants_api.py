@@ -4,12 +4,13 @@ named tenants (root tenants are siblings of each other)."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 import httpx
 import pytest
 
-from tests.e2e.helpers import head, multi, problem, tenant, uniq
+from tests.e2e.helpers import bad_fields, head, multi, problem, tenant, uniq
 
 
 def test_create_answers_a_provisioning_tenant_with_defaults(c: httpx.Client) -> None:
@@ -91,6 +92,34 @@ def test_sibling_names_compare_case_insensitively_and_trimmed(
     elsewhere = multi(c)["tenant_id"]
     ok = c.post("/v1/tenants", json={"name": first["name"], "parent_id": elsewhere})
     assert ok.status_code == 201, ok.text
+
+
+def to_fullwidth(name: str) -> str:
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in name)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [to_fullwidth, lambda n: unicodedata.normalize("NFD", n)],
+    ids=["fullwidth", "nfd"],
+)
+def test_sibling_names_compare_after_nfkc(c: httpx.Client, spelling) -> None:
+    first = tenant(c, name=uniq("Café"))
+    again = c.post("/v1/tenants", json={"name": spelling(first["name"])})
+    problem(again, 409, "already_exists")
+
+
+@pytest.mark.parametrize(
+    "hidden", ["\u200b", "\u200d", "\u2060", "\ufeff", "\u200f", "\u202e", "\u2067"]
+)
+def test_names_with_invisible_or_bidi_control_characters_are_422(
+    c: httpx.Client, hidden: str
+) -> None:
+    before = head(c)
+    for name in (f"Ac{hidden}me {uniq()}", hidden * 3):
+        r = c.post("/v1/tenants", json={"name": name})
+        assert bad_fields(r) == {"name"}, r.text
+    assert head(c) == before
 
 
 def test_sub_tenant_needs_the_parent_multi_tenant_license(c: httpx.Client) -> None:

@@ -23,6 +23,7 @@ from infra import export
 from infra.bootstrap import Container
 from infra.events import CommandContext, to_envelope
 from infra.settings import Settings
+from tests.conftest import OPERATOR_KEY
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEATLEDGER_")}
     env |= {
         "SEATLEDGER_DATA_DIR": str(settings.data_dir),
-        "SEATLEDGER_BOOTSTRAP_KEY": "test-operator-key",
+        "SEATLEDGER_BOOTSTRAP_KEY": OPERATOR_KEY,
         "SEATLEDGER_LOG_JSON": "true",
     }
     if settings.database_url is not None:

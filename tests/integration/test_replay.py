@@ -45,7 +45,7 @@ from infra.replay import (
 from infra.replay import tables_of as tables_of_projections
 from infra.settings import Settings
 from projections.registry import PROJECTIONS, apply_batch, create_tables
-from tests.conftest import fresh_schema
+from tests.conftest import OPERATOR_KEY, fresh_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 TRACKING = ["projection_tenant_positions", "projection_checkpoints"]
@@ -310,7 +310,7 @@ def cli_env(settings: Settings, data_dir: Path | None = None) -> dict[str, str]:
         "SEATLEDGER_DATA_DIR": str(data_dir or settings.data_dir),
         "SEATLEDGER_DATABASE_URL": settings.database_url or "",
         "SEATLEDGER_POSTGRES_SCHEMA": settings.postgres_schema,
-        "SEATLEDGER_BOOTSTRAP_KEY": "test-operator-key",
+        "SEATLEDGER_BOOTSTRAP_KEY": OPERATOR_KEY,
         "SEATLEDGER_KAFKA_BOOTSTRAP": "",
         "SEATLEDGER_LOG_JSON": "true",
     }
