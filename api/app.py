@@ -32,7 +32,7 @@ def create_app(c: Container) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         checkpointer = Checkpointer(c.ledger, c.settings.checkpoint_interval_s)
         if c.embedded_projector:
-            c.follower.start()
+            c.follower.start(c.health)
         checkpointer.start()
         try:
             yield

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +19,7 @@ from consumers.log_follower import LogFollower
 from consumers.projector import kafka_watermark
 from consumers.relay import TABLE as RELAY_TABLE
 from consumers.relay import relay_position
-from infra import kafka_io
+from infra import kafka_io, pg_pools
 from infra import logging as seatledger_logging
 from infra.command_log import CommandLog
 from infra.db import Database, PostgresDatabase, SqliteDatabase
@@ -26,6 +28,7 @@ from infra.ledger import Ledger
 from infra.metrics import Metrics
 from infra.settings import Settings
 from infra.usecases.base import utc_now
+from infra.waiting import POSTGRES, Health, until_up
 from projections.registry import create_tables
 
 
@@ -40,6 +43,9 @@ class Container:
     metrics: Metrics
     operator_key: str = field(repr=False)
     generated_key: bool = False
+    health: Health = field(default_factory=Health)
+    # Set when the process is asked to stop: every wait gives up on it.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def embedded_projector(self) -> bool:
@@ -69,7 +75,12 @@ class Container:
 
     def ensure_topics(self) -> None:
         kafka_io.ensure_topics(
-            self._bootstrap(), self.topics, self.settings.topic_partitions
+            self._bootstrap(),
+            self.topics,
+            self.settings.topic_partitions,
+            self.health,
+            self.stop,
+            self.settings.retry_max_s,
         )
 
     def _bootstrap(self) -> str:
@@ -84,24 +95,28 @@ class Container:
 
 
 def bootstrap(
-    settings: Settings | None = None, configure_logging: bool = True
+    settings: Settings | None = None,
+    configure_logging: bool = True,
+    stop: threading.Event | None = None,
 ) -> Container:
+    """Builds the container, waiting for PostgreSQL however long it is down
+    (raises Stopped if `stop` is set meanwhile, Misconfigured when waiting
+    cannot help)."""
     settings = settings or Settings()
     if configure_logging:
         seatledger_logging.configure(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with schema_lock(settings):
-        db = open_database(settings)
-        ledger = Ledger(
-            env=settings.eventsourcing_env(),
-            retry_attempts=settings.retry_attempts,
-            clock=clock(settings.clock_offset_days),
-        )
-        with db.transaction() as tx:
-            create_tables(tx)
-            IdempotencyStore.create_tables(tx)
-            CommandLog.create_tables(tx)
-            tx.execute(RELAY_TABLE)
+    metrics = Metrics()
+    health = Health(metrics.dependency_up, settings.retry_max_s)
+    stop = stop or threading.Event()
+    if settings.database_url is not None:
+        url = settings.database_url
+        health[POSTGRES].probe = lambda: pg_pools.probe(url)
+    db, ledger = until_up(
+        lambda: open_stores(settings), health, stop, settings.retry_max_s
+    )
+    if settings.database_url is not None:
+        watch_pools(health, db, ledger)
     key, generated = operator_key(settings)
     follower = LogFollower(
         ledger,
@@ -116,10 +131,43 @@ def bootstrap(
         idempotency=IdempotencyStore(db),
         command_log=CommandLog(db),
         follower=follower,
-        metrics=Metrics(),
+        metrics=metrics,
         operator_key=key,
         generated_key=generated,
+        health=health,
+        stop=stop,
     )
+
+
+def open_stores(settings: Settings) -> tuple[Database, Ledger]:
+    """The event store and the service's tables, created when missing; on a
+    failure half-way nothing stays open (the caller tries again)."""
+    with schema_lock(settings), ExitStack() as undo:
+        db = open_database(settings)
+        undo.callback(db.close)
+        ledger = Ledger(
+            env=settings.eventsourcing_env(),
+            retry_attempts=settings.retry_attempts,
+            clock=clock(settings.clock_offset_days),
+        )
+        undo.callback(ledger.close)
+        with db.transaction() as tx:
+            create_tables(tx)
+            IdempotencyStore.create_tables(tx)
+            CommandLog.create_tables(tx)
+            tx.execute(RELAY_TABLE)
+        undo.pop_all()
+    return db, ledger
+
+
+def watch_pools(health: Health, db: Database, ledger: Ledger) -> None:
+    """PostgreSQL answered again: renew both pools together, at once."""
+    pools = [ledger.recorder.datastore.pool]  # type: ignore[attr-defined]
+    if isinstance(db, PostgresDatabase):
+        pools.append(db.pool)
+    postgres = health[POSTGRES]
+    postgres.succeeded()
+    postgres.on_recovery += [functools.partial(pg_pools.purge, pool) for pool in pools]
 
 
 def clock(offset_days: int) -> Callable[[], datetime]:
@@ -136,7 +184,10 @@ def schema_lock(settings: Settings) -> Iterator[None]:
     if settings.database_url is None:
         yield
         return
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+    connect_timeout = settings.pg_pool_timeout_s
+    with psycopg.connect(
+        settings.database_url, autocommit=True, connect_timeout=connect_timeout
+    ) as conn:
         key = f"seatledger-schema:{settings.postgres_schema}"
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
         # eventsourcing requires the schema to exist before it creates tables.
@@ -155,7 +206,11 @@ def open_database(settings: Settings) -> Database:
     if settings.database_url is None:
         return SqliteDatabase(settings.sqlite_path, timeout_s=settings.lock_timeout_s)
     return PostgresDatabase(
-        settings.database_url, settings.postgres_schema, size=settings.pool_size
+        settings.database_url,
+        settings.postgres_schema,
+        size=settings.pool_size,
+        timeout_s=settings.pg_pool_timeout_s,
+        reconnect_s=settings.pg_reconnect_s,
     )
 
 
