@@ -9,6 +9,7 @@ the goal (2 s) is what the printout shows."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import pytest
 from infra.ledger import Ledger
 from infra.settings import Settings
 from tests.conftest import fresh_schema
+from tests.e2e.conftest import _free_port
 from tests.faults import (
     Postgres,
     SteadyLoad,
@@ -144,5 +146,86 @@ def test_each_process_recovers_from_postgres_faults_under_load(
             check_outcomes(p, load, tenant, api)
         slow = {f: r for f, r in times.items() if max(r.values()) > BOUND_S}
         assert not slow, f"slow recovery: {slow}"
+    finally:
+        p.stop_all()
+
+
+def started_with_postgres_down(p: Pipeline, pg: Postgres) -> dict[str, float]:
+    """Starts every process while the server is stopped, starts it 20 s
+    later; returns seconds from its return to each process serving."""
+    port = str(_free_port())
+    pg.stop()
+    try:
+        p.start("serve", "--port", port)
+        for role in SUCCESS:
+            p.start(role)
+        time.sleep(20)
+        gone = {r: x.returncode for r, x in p.processes.items() if x.poll() is not None}
+        assert not gone, f"exited while PostgreSQL was down: {gone}"
+    finally:
+        pg.start()
+    back = pg.wait_reachable()
+    p.base_url = f"http://127.0.0.1:{port}"
+    served: dict[str, float] = {}
+    deadline = time.monotonic() + 60
+    while len(served) < len(p.processes) and time.monotonic() < deadline:
+        for role in p.processes:
+            at = first_after(p.workdir / f"{role}.log", "dependency up", back)
+            if role not in served and at is not None:
+                served[role] = round(at - back, 2)
+        with contextlib.suppress(httpx.TransportError):
+            if "serve (/readyz)" not in served and ready(p):
+                served["serve (/readyz)"] = round(time.time() - back, 2)
+        time.sleep(0.05)
+    return served
+
+
+def ready(p: Pipeline) -> bool:
+    return httpx.get(f"{p.base_url}/readyz", timeout=5).status_code == 200
+
+
+def test_every_process_started_while_postgres_is_down_waits_and_serves(
+    pg: Postgres, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    p = Pipeline.create(pg.url, fresh_schema(pg.url), kafka_bootstrap, tmp_path)
+    try:
+        served = started_with_postgres_down(p, pg)
+        print(f"\nseconds from PostgreSQL's return to serving: {served}")
+        assert set(served) == {*p.processes, "serve (/readyz)"}, served
+        assert max(served.values()) < BOUND_S, served
+        with p.client() as api:  # and it works end to end
+            tenant = new_tenant(api, "Late Start plc", {"expenses": 5})
+            p.wait_projected(api, head(api))
+            assert projected(api, tenant) == {}
+    finally:
+        p.stop_all()
+
+
+def test_sigterm_mid_batch_exits_0_and_loses_or_doubles_nothing(
+    pg: Postgres, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    p = Pipeline.create(pg.url, fresh_schema(pg.url), kafka_bootstrap, tmp_path)
+    try:
+        p.start_all()
+        with p.client() as api:
+            tenant = new_tenant(api, "Rolling Update SA", {"expenses": 100_000})
+            load = SteadyLoad(
+                p.base_url, kafka_bootstrap, p.topics_prefix, tenant, interval=0.01
+            )
+            load.start()
+            try:
+                for role in SUCCESS:
+                    time.sleep(1.5)
+                    process = p.processes.pop(role)
+                    process.terminate()
+                    assert process.wait(timeout=30) == 0, p.log(role)[-3000:]
+                    p.start(role)
+                time.sleep(1.5)
+            finally:
+                load.stop()
+            check_outcomes(p, load, tenant, api)
+        serve = p.processes.pop("serve")
+        serve.terminate()
+        assert serve.wait(timeout=30) == 0, (p.workdir / "server.log").read_text()
     finally:
         p.stop_all()
