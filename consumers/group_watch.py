@@ -75,7 +75,8 @@ def group_state(consumer: KafkaConsumer) -> str | None:
         finally:
             admin.close()
         group = groups.get(config["group_id"]) or {}
-        if group.get("error"):
+        error = str(group.get("error") or "")
+        if error and "GroupIdNotFound" not in error:  # not found: it is gone
             return None
-        return str(group.get("group_state") or "Empty")
+        return str(group.get("group_state") or "Dead")
     return None

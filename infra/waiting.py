@@ -78,7 +78,8 @@ class Dependency:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def succeeded(self) -> None:
-        if self._set(True):
+        was = self.up
+        if self._set(True) and was is False:
             for recover in self.on_recovery:
                 recover()
 

@@ -180,6 +180,14 @@ def started_with_postgres_down(p: Pipeline, pg: Postgres) -> dict[str, float]:
     return served
 
 
+def wait_for_log(p: Pipeline, role: str, event: str, since: float) -> None:
+    """Until the process logs `event` (it is at work)."""
+    deadline = time.monotonic() + 60
+    while first_after(p.workdir / f"{role}.log", event, since) is None:
+        assert time.monotonic() < deadline, f"{role} never logged {event}"
+        time.sleep(0.05)
+
+
 def ready(p: Pipeline) -> bool:
     return httpx.get(f"{p.base_url}/readyz", timeout=5).status_code == 200
 
@@ -214,8 +222,9 @@ def test_sigterm_mid_batch_exits_0_and_loses_or_doubles_nothing(
             )
             load.start()
             try:
-                for role in SUCCESS:
-                    time.sleep(1.5)
+                for role, working in SUCCESS.items():
+                    busy_since = time.time()
+                    wait_for_log(p, role, working, busy_since)
                     process = p.processes.pop(role)
                     process.terminate()
                     assert process.wait(timeout=30) == 0, p.log(role)[-3000:]
