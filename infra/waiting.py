@@ -94,7 +94,9 @@ class Dependency:
             was, self.up = self.up, up
             took = round(time.monotonic() - self.since, 2)
             self.since = time.monotonic()
-        if up:
+        if up and was is None:
+            log.info("dependency up", dependency=self.name)
+        elif up:
             log.info("dependency up", dependency=self.name, down_s=took)
         elif was is None:
             log.warning(
