@@ -211,6 +211,7 @@ def open_database(settings: Settings) -> Database:
         size=settings.pool_size,
         timeout_s=settings.pg_pool_timeout_s,
         reconnect_s=settings.pg_reconnect_s,
+        kick_s=settings.retry_max_s,
     )
 
 

@@ -108,6 +108,7 @@ class PostgresDatabase:
         size: int = 10,
         timeout_s: float = 5.0,
         reconnect_s: float = 1.0,
+        kick_s: float = 1.0,
     ) -> None:
         self.schema = schema
         # Checked like the event store's pool (infra/pg_pools.py): no
@@ -119,8 +120,8 @@ class PostgresDatabase:
             kwargs={"options": f"-c search_path={schema}"},
             open=True,
             timeout=timeout_s,
-            reconnect_timeout=reconnect_s,
         )
+        pg_pools.tune(self.pool, reconnect_s, kick_s)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

@@ -10,13 +10,18 @@ treated alike:
 - no pre-ping: a dead connection is detected by the call that uses it;
 - that failure purges the whole pool at once (`pool.check()`: every idle
   connection is tested, the dead ones replaced in the background);
-- the pool's own reconnect attempts give up after `reconnect_s`, so new
-  connections are then made on demand, immediately, not on a stale backoff.
+- the pool's own reconnect attempts give up after `reconnect_s`; each give-up
+  schedules a kick (a `pool.check()`, which also grows an empty pool) within
+  `kick_s`, so the pool keeps trying at a steady pace however long the outage,
+  and callers already waiting for a connection get one as soon as the server
+  is back instead of at the end of their timeout.
 """
 
 from __future__ import annotations
 
 import contextlib
+import random
+import threading
 from typing import Any
 
 import psycopg
@@ -26,9 +31,34 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
-def tune(pool: Any, reconnect_s: float) -> None:
-    """Applies the reconnect bound to a pool built elsewhere (eventsourcing's)."""
+def tune(pool: Any, reconnect_s: float, kick_s: float) -> None:
+    """Applies the reconnect bound and the kick to a pool, ours or one built
+    elsewhere (eventsourcing's, which takes no such arguments: its attributes
+    are set before it opens, which is what its constructor would do)."""
     pool.reconnect_timeout = reconnect_s
+    pool._reconnect_failed = _Kick(kick_s)
+
+
+class _Kick:
+    """psycopg_pool calls this when its reconnect attempts gave up: try again
+    a little later (once per pool at a time), with jitter."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self._pending = threading.Lock()
+
+    def __call__(self, pool: Any) -> None:
+        if pool.closed or not self._pending.acquire(blocking=False):
+            return
+        delay = random.uniform(self.delay_s / 2, self.delay_s)
+        timer = threading.Timer(delay, self._kick, args=(pool,))
+        timer.daemon = True
+        timer.start()
+
+    def _kick(self, pool: Any) -> None:
+        self._pending.release()
+        if not pool.closed:
+            purge(pool)
 
 
 def purge(pool: Any) -> None:

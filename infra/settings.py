@@ -150,4 +150,5 @@ class Settings(BaseSettings):
             # discard them one per call with sleeps in between.
             "POSTGRES_PRE_PING": "n",
             "SEATLEDGER_PG_RECONNECT_S": str(self.pg_reconnect_s),
+            "SEATLEDGER_RETRY_MAX_S": str(self.retry_max_s),
         }

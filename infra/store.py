@@ -25,8 +25,9 @@ from eventsourcing.postgres import (
 
 from infra import pg_pools
 
-# Our own key in the environment eventsourcing's factory reads (see Settings).
+# Our own keys in the environment eventsourcing's factory reads (see Settings).
 RECONNECT_KEY = "SEATLEDGER_PG_RECONNECT_S"
+KICK_KEY = "SEATLEDGER_RETRY_MAX_S"
 
 
 def _renewing(method: Callable[..., Any]) -> Any:
@@ -70,6 +71,6 @@ class FailFastPostgresFactory(PostgresFactory):
 
     def __init__(self, env: Mapping[str, str] | Any) -> None:
         super().__init__(env)
-        reconnect = self.env.get(RECONNECT_KEY)
-        if reconnect:
-            pg_pools.tune(self.datastore.pool, float(reconnect))
+        reconnect = float(self.env.get(RECONNECT_KEY) or 1.0)
+        kick = float(self.env.get(KICK_KEY) or 1.0)
+        pg_pools.tune(self.datastore.pool, reconnect, kick)

@@ -168,7 +168,7 @@ def started_with_postgres_down(p: Pipeline, pg: Postgres) -> dict[str, float]:
     p.base_url = f"http://127.0.0.1:{port}"
     served: dict[str, float] = {}
     deadline = time.monotonic() + 60
-    while len(served) < len(p.processes) and time.monotonic() < deadline:
+    while len(served) <= len(p.processes) and time.monotonic() < deadline:
         for role in p.processes:
             at = first_after(p.workdir / f"{role}.log", "dependency up", back)
             if role not in served and at is not None:
