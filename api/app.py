@@ -35,7 +35,7 @@ def create_app(c: Container) -> FastAPI:
             c.settings.checkpoint_interval_s,
         )
         if c.embedded_projector:
-            c.follower.start()
+            c.follower.start(c.health)
         checkpointer.start()
         try:
             yield

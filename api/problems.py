@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -15,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.headers import FIXED_HEADER_MAP
 from application.problems import (
     PROBLEM_FIELDS,
     STATUS_BY_CODE,
@@ -23,7 +25,6 @@ from application.problems import (
     refusal_document,
     status_for,
 )
-from api.headers import FIXED_HEADER_MAP
 from domain.errors import DomainError
 
 log = structlog.get_logger(__name__)

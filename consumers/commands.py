@@ -24,7 +24,9 @@ from pydantic import ValidationError
 
 from application.auth import Principal, Role
 from application.envelopes import CommandEnvelope, CommandGateway, unauthorized
+from consumers.group_watch import GroupWatch
 from infra.kafka_io import Topics
+from infra.waiting import KAFKA, POSTGRES, Health, Retrying
 
 log = structlog.get_logger(__name__)
 
@@ -50,10 +52,15 @@ class CommandConsumer:
         self.topics = topics
         self._stop = threading.Event()
 
-    def run(self) -> None:
-        consumer = self.make_consumer()
-        producer = self.make_producer()
-        consumer.subscribe([self.topics.commands], listener=_LogAssignments())
+    def run(
+        self, health: Health | None = None, watch: GroupWatch | None = None
+    ) -> None:
+        retrying = Retrying(health or Health(), self._stop)
+        watch = watch or GroupWatch("commands")
+        joined = self._join(retrying)
+        if joined is None:
+            return
+        consumer, producer = joined
         log.info("consuming commands", topic=self.topics.commands)
         try:
             while not self._stop.is_set():
@@ -61,14 +68,44 @@ class CommandConsumer:
                     batches = consumer.poll(timeout_ms=100)
                 except KafkaError as exc:
                     # The client reconnects by itself; nothing was consumed.
-                    log.warning("kafka poll failed; retrying", error=str(exc))
-                    self._stop.wait(1.0)
+                    retrying.failed(exc, "kafka poll")
                     continue
                 for tp, records in batches.items():
-                    self._partition_batch(consumer, producer, tp, records)
+                    self._partition_batch(consumer, producer, tp, records, retrying)
+                if watch.stuck(consumer):
+                    # A new client: whatever state the old one was stuck in
+                    # goes with it. Nothing is lost: offsets were committed
+                    # only after answers were acknowledged.
+                    consumer.close(autocommit=False)
+                    producer.close(timeout=5)
+                    joined = self._join(retrying)
+                    if joined is None:
+                        return
+                    consumer, producer = joined
+                    watch.rejoined()
         finally:
             consumer.close(autocommit=False)
             producer.close(timeout=5)
+
+    def _join(self, retrying: Retrying) -> tuple[KafkaConsumer, KafkaProducer] | None:
+        """A subscribed consumer and a producer, waiting for Kafka as long as
+        it takes (None when stopped meanwhile)."""
+        while not self._stop.is_set():
+            try:
+                consumer = self.make_consumer()
+            except KafkaError as exc:
+                retrying.failed(exc, "kafka consumer")
+                continue
+            try:
+                producer = self.make_producer()
+            except KafkaError as exc:
+                consumer.close(autocommit=False)
+                retrying.failed(exc, "kafka producer")
+                continue
+            consumer.subscribe([self.topics.commands], listener=_LogAssignments())
+            retrying.succeeded(KAFKA)
+            return consumer, producer
+        return None
 
     def _partition_batch(
         self,
@@ -76,20 +113,27 @@ class CommandConsumer:
         producer: KafkaProducer,
         tp: TopicPartition,
         records: list[Any],
+        retrying: Retrying,
     ) -> None:
         done = records[0].offset
         try:
             for record in records:
+                if self._stop.is_set():
+                    # Stopping: the rest is abandoned, not lost; its offsets
+                    # are not committed, so it is redelivered after a restart.
+                    break
                 self._handle(producer, record)
                 done = record.offset + 1
             producer.flush()
-        except Exception:
+        except Exception as exc:
             # At-least-once: the store or Kafka failed mid-batch. Rewind to
             # the first unanswered command; what ran before is answered again
             # from the command log, never applied twice.
-            log.exception("command batch failed; retrying", offset=done)
             consumer.seek(tp, done)
-            self._stop.wait(1.0)
+            retrying.failed(exc, f"command batch (offset {done})")
+            return
+        retrying.succeeded(POSTGRES, KAFKA)
+        if done == records[0].offset:
             return
         # After the answers are acknowledged. Losing this commit redelivers
         # the commands, which the command log then answers.

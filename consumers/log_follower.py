@@ -13,6 +13,7 @@ import structlog
 
 from application.ports import EventLog
 from infra.db import Database
+from infra.waiting import POSTGRES, Health, Retrying
 from projections.registry import apply_batch, checkpoint
 
 SOURCE = "store"
@@ -51,21 +52,28 @@ class LogFollower:
         while self.step():
             pass
 
-    def run(self) -> None:
+    def run(self, health: Health | None = None) -> None:
+        retrying = Retrying(health or Health(), self._stop)
         while not self._stop.is_set():
             try:
                 read = self.step()
-            except Exception:
+            except Exception as exc:
                 # At-least-once: nothing of the failed batch was committed, so
-                # the next step reads it again; log and back off.
-                log.exception("projector step failed")
-                self._stop.wait(1.0)
+                # the next step reads it again once the store answers.
+                retrying.failed(exc, "projector step")
                 continue
+            retrying.succeeded(*self._stores)
             if read < self.batch:
                 self._stop.wait(self.poll_s)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="projector", daemon=True)
+    @property
+    def _stores(self) -> tuple[str, ...]:
+        return (POSTGRES,) if self.db.dialect == "postgres" else ()
+
+    def start(self, health: Health | None = None) -> None:
+        self._thread = threading.Thread(
+            target=self.run, args=(health,), name="projector", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -29,9 +29,11 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 from pydantic import TypeAdapter, ValidationError
 
+from consumers.group_watch import GroupWatch
 from consumers.relay import relay_position
 from infra.db import Database
 from infra.kafka_io import Topics, partition_for
+from infra.waiting import KAFKA, POSTGRES, Health, Retrying
 from projections.envelope import Envelope
 from projections.registry import advance_checkpoint, apply_batch, checkpoint
 from projections.sql import Tx
@@ -124,36 +126,73 @@ class Projector:
         self._producer: KafkaProducer | None = None
         self._last_watermark = 0.0
 
-    def run(self) -> None:
-        consumer = self.make_consumer()
-        consumer.subscribe([self.topics.events], listener=_SeekToStored(self, consumer))
+    def run(
+        self, health: Health | None = None, watch: GroupWatch | None = None
+    ) -> None:
+        retrying = Retrying(health or Health(), self._stop)
+        watch = watch or GroupWatch("projector")
+        consumer = self._join(retrying)
         try:
-            while not self._stop.is_set():
+            while consumer is not None and not self._stop.is_set():
                 try:
                     batches = consumer.poll(timeout_ms=100)
                 except KafkaError as exc:
                     # The client reconnects by itself; nothing was consumed.
-                    log.warning("kafka poll failed; retrying", error=str(exc))
-                    self._stop.wait(1.0)
+                    retrying.failed(exc, "kafka poll")
                     continue
                 for tp, records in batches.items():
-                    try:
-                        self._apply(consumer, tp, records)
-                    except Exception:
-                        # Nothing of this batch was committed: rewind to the
-                        # stored offset and read it again after a pause.
-                        log.exception("projection batch failed", partition=tp.partition)
-                        consumer.seek(tp, self.next_offsets.get(tp, records[0].offset))
-                        self._stop.wait(1.0)
+                    # Stopping: the rest of this poll is left unapplied; its
+                    # offsets were not stored, so it is read again on restart.
+                    if self._stop.is_set():
+                        break
+                    self._apply_or_rewind(consumer, tp, records, retrying)
                 try:
                     self._advance_watermark(consumer, busy=bool(batches))
-                except Exception:
+                except Exception as exc:
                     # Only freshness suffers; the next round tries again.
-                    log.exception("watermark not advanced")
+                    retrying.failed(exc, "watermark")
+                if watch.stuck(consumer):
+                    consumer.close(autocommit=False)
+                    consumer = self._join(retrying)
+                    watch.rejoined()
         finally:
-            consumer.close(autocommit=False)
+            if consumer is not None:
+                consumer.close(autocommit=False)
             if self._producer is not None:
                 self._producer.close(timeout=5)
+
+    def _join(self, retrying: Retrying) -> KafkaConsumer | None:
+        """A subscribed consumer, waiting for Kafka as long as it takes
+        (None when stopped meanwhile)."""
+        while not self._stop.is_set():
+            try:
+                consumer = self.make_consumer()
+            except KafkaError as exc:
+                retrying.failed(exc, "kafka consumer")
+                continue
+            consumer.subscribe(
+                [self.topics.events], listener=_SeekToStored(self, consumer)
+            )
+            retrying.succeeded(KAFKA)
+            return consumer
+        return None
+
+    def _apply_or_rewind(
+        self,
+        consumer: KafkaConsumer,
+        tp: TopicPartition,
+        records: list[Any],
+        retrying: Retrying,
+    ) -> None:
+        try:
+            self._apply(consumer, tp, records)
+        except Exception as exc:
+            # Exactly once in effect: nothing of this batch was committed, so
+            # rewind to the stored offset and read it again after the wait.
+            consumer.seek(tp, self.next_offsets.get(tp, records[0].offset))
+            retrying.failed(exc, f"projection batch (partition {tp.partition})")
+            return
+        retrying.succeeded(POSTGRES)
 
     def _apply(
         self, consumer: KafkaConsumer, tp: TopicPartition, records: list[Any]

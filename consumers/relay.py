@@ -18,11 +18,11 @@ from typing import Any
 
 import structlog
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
 
 from application.ports import EventLog
 from infra.db import Database
 from infra.kafka_io import Topics, encode_envelope, event_headers, partition_for
+from infra.waiting import KAFKA, POSTGRES, Health, Retrying, classify
 from projections.envelope import Envelope
 from projections.sql import Tx
 
@@ -119,28 +119,25 @@ class Relay:
             headers=[("dlq_reason", reason.encode())],
         )
 
-    def run(self) -> None:
-        backoff = 0.1
-        while not self._stop.is_set():
-            try:
-                sent = self.step()
-                backoff = 0.1
-            except KafkaError as exc:
-                # At-least-once: the position was not recorded, so the whole
-                # batch is sent again once Kafka answers.
-                log.warning("kafka unavailable; backing off", error=str(exc), s=backoff)
-                self._drop_producer()
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            except Exception:
-                # Same guarantee for a store or database fault.
-                log.exception("relay step failed; backing off", s=backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if sent < self.batch:
-                self._stop.wait(self.poll_s)
+    def run(self, health: Health | None = None) -> None:
+        retrying = Retrying(health or Health(), self._stop)
+        try:
+            while not self._stop.is_set():
+                try:
+                    sent = self.step()
+                except Exception as exc:
+                    # At-least-once: the position is recorded only after Kafka
+                    # acknowledged every send, so the whole batch is sent
+                    # again once Kafka and the store answer.
+                    if classify(exc) == KAFKA:
+                        self._drop_producer()
+                    retrying.failed(exc, "relay step")
+                    continue
+                retrying.succeeded(POSTGRES, *([KAFKA] if sent else []))
+                if sent < self.batch:
+                    self._stop.wait(self.poll_s)
+        finally:
+            self._drop_producer()
 
     def _drop_producer(self) -> None:
         # A producer that gave up on a batch may hold a broken sequence; a new

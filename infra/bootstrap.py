@@ -3,10 +3,12 @@ bus and the reads, Kafka."""
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +30,7 @@ from consumers.projector import kafka_watermark
 from consumers.relay import TABLE as RELAY_TABLE
 from consumers.relay import relay_position
 from domain.api_key import ApiKey
-from infra import kafka_io, receipts
+from infra import kafka_io, pg_pools, receipts
 from infra import logging as seatledger_logging
 from infra.audit import verify
 from infra.db import Database, PostgresDatabase, SqliteDatabase
@@ -36,6 +38,7 @@ from infra.eventstore import Log, Persistence, Store
 from infra.metrics import Metrics
 from infra.private_files import secure_data_dir
 from infra.settings import Settings
+from infra.waiting import POSTGRES, Health, until_up
 from projections.registry import create_tables
 
 
@@ -58,6 +61,9 @@ class Container:
     clock: Callable[[], datetime]
     operator_key: str = field(repr=False)
     generated_key: bool = False
+    health: Health = field(default_factory=Health)
+    # Set when the process is asked to stop: every wait gives up on it.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def embedded_projector(self) -> bool:
@@ -84,7 +90,12 @@ class Container:
 
     def ensure_topics(self) -> None:
         kafka_io.ensure_topics(
-            self._bootstrap(), self.topics, self.settings.topic_partitions
+            self._bootstrap(),
+            self.topics,
+            self.settings.topic_partitions,
+            self.health,
+            self.stop,
+            self.settings.retry_max_s,
         )
 
     def _bootstrap(self) -> str:
@@ -100,19 +111,28 @@ class Container:
 
 
 def bootstrap(
-    settings: Settings | None = None, configure_logging: bool = True
+    settings: Settings | None = None,
+    configure_logging: bool = True,
+    stop: threading.Event | None = None,
 ) -> Container:
+    """Builds the container, waiting for PostgreSQL however long it is down
+    (raises Stopped if `stop` is set meanwhile, Misconfigured when waiting
+    cannot help)."""
     settings = settings or Settings()
     if configure_logging:
         seatledger_logging.configure(settings.log_level, settings.log_json)
     secure_data_dir(settings)  # 0700 folder, 0600 files, also when they exist
-    with schema_lock(settings):
-        db = open_database(settings)
-        persistence = Persistence(settings.eventsourcing_env())
-        with db.transaction() as tx:
-            create_tables(tx)
-            receipts.create_tables(tx)
-            tx.execute(RELAY_TABLE)
+    metrics = Metrics()
+    health = Health(metrics.dependency_up, settings.retry_max_s)
+    stop = stop or threading.Event()
+    if settings.database_url is not None:
+        url = settings.database_url
+        health[POSTGRES].probe = lambda: pg_pools.probe(url)
+    db, persistence = until_up(
+        lambda: open_stores(settings), health, stop, settings.retry_max_s
+    )
+    if settings.database_url is not None:
+        watch_pools(health, db, persistence)
     key, generated = operator_key(settings)
     now = clock(settings.clock_offset_days)
     store = Store(persistence, settings.aggregate_cache)
@@ -145,10 +165,12 @@ def bootstrap(
         reads=_reads(store, log, db, now, applied),
         authenticator=Authenticator(key, lambda i: _key(store, i)),
         follower=follower,
-        metrics=Metrics(),
+        metrics=metrics,
         clock=now,
         operator_key=key,
         generated_key=generated,
+        health=health,
+        stop=stop,
     )
 
 
@@ -184,6 +206,32 @@ def _key(store: Store, key_id: object) -> ApiKey | None:
     return found if isinstance(found, ApiKey) else None
 
 
+def open_stores(settings: Settings) -> tuple[Database, Persistence]:
+    """The event store and the service's tables, created when missing; on a
+    failure half-way nothing stays open (the caller tries again)."""
+    with schema_lock(settings), ExitStack() as undo:
+        db = open_database(settings)
+        undo.callback(db.close)
+        persistence = Persistence(settings.eventsourcing_env())
+        undo.callback(persistence.close)
+        with db.transaction() as tx:
+            create_tables(tx)
+            receipts.create_tables(tx)
+            tx.execute(RELAY_TABLE)
+        undo.pop_all()
+    return db, persistence
+
+
+def watch_pools(health: Health, db: Database, persistence: Persistence) -> None:
+    """PostgreSQL answered again: renew both pools together, at once."""
+    pools = [persistence.recorder.datastore.pool]  # type: ignore[attr-defined]
+    if isinstance(db, PostgresDatabase):
+        pools.append(db.pool)
+    postgres = health[POSTGRES]
+    postgres.succeeded()
+    postgres.on_recovery += [functools.partial(pg_pools.purge, pool) for pool in pools]
+
+
 def clock(offset_days: int) -> Callable[[], datetime]:
     if not offset_days:
         return utc_now
@@ -198,7 +246,10 @@ def schema_lock(settings: Settings) -> Iterator[None]:
     if settings.database_url is None:
         yield
         return
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+    connect_timeout = settings.pg_pool_timeout_s
+    with psycopg.connect(
+        settings.database_url, autocommit=True, connect_timeout=connect_timeout
+    ) as conn:
         key = f"seatledger-schema:{settings.postgres_schema}"
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
         # eventsourcing requires the schema to exist before it creates tables.
@@ -217,7 +268,12 @@ def open_database(settings: Settings) -> Database:
     if settings.database_url is None:
         return SqliteDatabase(settings.sqlite_path, timeout_s=settings.lock_timeout_s)
     return PostgresDatabase(
-        settings.database_url, settings.postgres_schema, size=settings.pool_size
+        settings.database_url,
+        settings.postgres_schema,
+        size=settings.pool_size,
+        timeout_s=settings.pg_pool_timeout_s,
+        reconnect_s=settings.pg_reconnect_s,
+        kick_s=settings.retry_max_s,
     )
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import typer
 from rich.console import Console
 
+from consumers.group_watch import GroupWatch
 from infra.bootstrap import Container, bootstrap
+from infra.lifecycle import serve_metrics, shutdown_watchdog, stop_on_signals
 from infra.settings import Settings
+from infra.waiting import Health, Misconfigured, Stopped
 
 app = typer.Typer(
     help="seatledger: the books on tenants, seat pools and licenses.",
@@ -22,7 +25,7 @@ console = Console(stderr=True)
 
 
 class _Loop(Protocol):
-    def run(self) -> None: ...
+    def run(self, health: Health | None = None, /, *args: Any) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -46,7 +49,10 @@ def serve(
     if refusal := server.operator_key_problem(settings):
         console.print(f"[red]{refusal}[/]", highlight=False)
         raise typer.Exit(2)
-    container = bootstrap(settings)
+    # Before uvicorn installs its own: a SIGTERM while PostgreSQL is awaited
+    # ends the wait, and the one uvicorn re-raises after its graceful
+    # shutdown lands here instead of killing the process (exit 0).
+    container = _container(stop_on_signals(), settings)
     if container.generated_key:
         console.print(
             "[bold]Generated operator key[/] (shown once, kept in "
@@ -58,27 +64,62 @@ def serve(
         container.close()
 
 
+def _container(stop: threading.Event, settings: Settings | None = None) -> Container:
+    """bootstrap() for a long-running process: waits for PostgreSQL, exits 0
+    when stopped meanwhile, 2 with what to change when waiting cannot help."""
+    try:
+        return bootstrap(settings or Settings(), stop=stop)
+    except Stopped:
+        raise typer.Exit(0) from None
+    except Misconfigured as exc:
+        console.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(2) from None
+
+
 def _kafka_container() -> Container:
-    container = bootstrap(Settings())
+    stop = stop_on_signals()
+    container = _container(stop)
     if container.settings.kafka_bootstrap is None:
         console.print("[red]SEATLEDGER_KAFKA_BOOTSTRAP is not set[/]")
         raise typer.Exit(2)
-    container.ensure_topics()
+    serve_metrics(container)
+    try:
+        container.ensure_topics()
+    except Stopped:
+        container.close()
+        raise typer.Exit(0) from None
     return container
 
 
-def _run_until_signalled(container: Container, make: Callable[[], _Loop]) -> None:
+def _run_until_signalled(
+    container: Container, make: Callable[[], _Loop], consumer: str | None = None
+) -> None:
+    """Runs the loop until SIGTERM/SIGINT; the loop then finishes or abandons
+    its batch in flight (each says which guarantee it keeps) and the process
+    exits 0, within the shutdown grace at the latest. A Kafka consumer
+    (named) is watched for a stuck group membership."""
     loop = make()
-
-    def on_signal(signum: int, frame: object) -> None:
-        loop.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stopper = threading.Thread(
+        target=_stop_when_signalled, args=(container, loop), daemon=True
+    )
+    stopper.start()
     try:
-        loop.run()
+        if consumer is None:
+            loop.run(container.health)
+        else:
+            loop.run(container.health, _group_watch(container, consumer))
     finally:
         container.close()
+
+
+def _group_watch(c: Container, name: str) -> GroupWatch:
+    return GroupWatch(name, c.settings.stuck_group_s, c.metrics)
+
+
+def _stop_when_signalled(container: Container, loop: _Loop) -> None:
+    container.stop.wait()
+    loop.stop()
+    shutdown_watchdog(container.settings.shutdown_grace_s)
 
 
 @app.command()
@@ -111,6 +152,7 @@ def project(
             c.topics,
             failpoint=c.settings.failpoint,
         ),
+        consumer="projector",
     )
 
 
@@ -134,6 +176,7 @@ def consume_commands(
             c.kafka_producer,
             c.topics,
         ),
+        consumer="commands",
     )
 
 

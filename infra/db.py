@@ -14,8 +14,10 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
+from infra import pg_pools
 from projections.sql import Row, Tx
 
 
@@ -99,26 +101,50 @@ class _PgTx:
 class PostgresDatabase:
     dialect = "postgres"
 
-    def __init__(self, url: str, schema: str, size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str,
+        size: int = 10,
+        timeout_s: float = 5.0,
+        reconnect_s: float = 1.0,
+        kick_s: float = 1.0,
+    ) -> None:
         self.schema = schema
+        # Checked like the event store's pool (infra/pg_pools.py): no
+        # pre-ping, a purge of the whole pool when a connection is found dead.
         self.pool = ConnectionPool(
             url,
             min_size=1,
             max_size=size,
             kwargs={"options": f"-c search_path={schema}"},
             open=True,
-            timeout=10,
+            timeout=timeout_s,
         )
+        pg_pools.tune(self.pool, reconnect_s, kick_s)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self.pool.connection() as conn, conn.transaction():
+        with self._renewing(), self.pool.connection() as conn, conn.transaction():
             yield _PgTx(conn)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        with self.pool.connection() as conn:
+        with self._renewing(), self.pool.connection() as conn:
             yield _PgTx(conn)
+
+    @contextmanager
+    def _renewing(self) -> Iterator[None]:
+        """A call that finds its connection dead purges the pool, so the
+        caller's next attempt (at once) meets a live one. The body cannot be
+        run again from here: the failure still reaches the caller, who keeps
+        its own guarantee (nothing of the transaction was committed)."""
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if pg_pools.lost_connection(exc):
+                pg_pools.purge(self.pool)
+            raise
 
     def close(self) -> None:
         self.pool.close()

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient
-from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
+from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 
+from infra.waiting import KAFKA, Health, until_up
 from projections.envelope import Envelope
 
 log = structlog.get_logger(__name__)
@@ -68,14 +69,42 @@ class Topics:
         ]
 
 
+# How long a client's constructor tries to reach a broker before it raises
+# (kafka-python's default is 30 s): short, so a process waiting for Kafka at
+# start-up answers SIGTERM promptly; the waiting itself is infra/waiting.py's.
+BOOTSTRAP_TIMEOUT_MS = 5_000
+
+
 def ensure_topics(
-    bootstrap: str, topics: Topics, partitions: int, timeout_s: float = 120.0
+    bootstrap: str,
+    topics: Topics,
+    partitions: int,
+    health: Health | None = None,
+    stop: threading.Event | None = None,
+    cap_s: float = 1.0,
 ) -> None:
     """Creates the missing topics and waits until every partition of each has
-    a leader; existing topics are left as they are. A slow controller (a busy
-    machine, a broker still starting) is waited for, not a reason to crash."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="seatledger-admin")
-    deadline = time.monotonic() + timeout_s
+    a leader; existing topics are left as they are. A broker that is down or
+    still starting is waited for, however long, never a reason to exit:
+    raises Stopped only when `stop` is set meanwhile."""
+    health = health or Health()
+    until_up(
+        lambda: _create_topics(bootstrap, topics, partitions),
+        health,
+        stop or threading.Event(),
+        cap_s,
+    )
+    health[KAFKA].succeeded()
+
+
+def _create_topics(bootstrap: str, topics: Topics, partitions: int) -> None:
+    # Built inside the retry: the constructor itself fails while the broker
+    # is down.
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="seatledger-admin",
+        bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+    )
     try:
         existing = set(admin.list_topics())
         missing = [t for t in topics.all() if t not in existing]
@@ -87,14 +116,7 @@ def ensure_topics(
             # Another process may create one first: the outcome is the same.
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(spec)
-        while True:
-            try:
-                admin.wait_for_topics(topics.all(), timeout_ms=10_000)
-                return
-            except KafkaTimeoutError:
-                if time.monotonic() > deadline:
-                    raise
-                log.warning("topics not ready yet; waiting", topics=topics.all())
+        admin.wait_for_topics(topics.all(), timeout_ms=10_000)
     finally:
         admin.close()
 
@@ -112,6 +134,10 @@ def producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
         "request_timeout_ms": 10_000,
         "delivery_timeout_ms": 30_000,
         "reconnect_backoff_max_ms": 2_000,
+        "bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS,
+        # A send or metadata lookup with the broker gone fails within this
+        # (default 60 s), so a stopping relay is not held for a minute.
+        "max_block_ms": 10_000,
     }
     config.update(overrides)
     return KafkaProducer(**config)
@@ -132,6 +158,7 @@ def consumer(bootstrap: str, group_id: str, **overrides: Any) -> KafkaConsumer:
         # New partitions (or topics created after the consumer joined) are
         # seen within seconds rather than the client's default five minutes.
         "metadata_max_age_ms": 10_000,
+        "bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS,
     }
     config.update(overrides)
     return KafkaConsumer(**config)

@@ -33,3 +33,7 @@ def configure(level: str = "INFO", json: bool | None = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+    # kafka-python logs every failed reconnect (a line per retry, through the
+    # standard library's last-resort handler); the processes report each
+    # dependency's state once per change instead (infra/waiting.py).
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)

@@ -43,3 +43,21 @@ class Metrics:
             "store position minus the position the relay published",
             registry=self.registry,
         )
+        self.dependency_up = Gauge(
+            "seatledger_dependency_up",
+            "1 while this process reaches the dependency, 0 while it waits for it",
+            ["dependency"],
+            registry=self.registry,
+        )
+        self.assigned_partitions = Gauge(
+            "seatledger_assigned_partitions",
+            "partitions this process's Kafka consumer holds",
+            ["consumer"],
+            registry=self.registry,
+        )
+        self.group_rejoins = Counter(
+            "seatledger_group_rejoins",
+            "times a consumer left and rejoined a stuck group membership",
+            ["consumer"],
+            registry=self.registry,
+        )

@@ -53,6 +53,44 @@ class Settings(BaseSettings):
         description="hours a command's receipt (its answer to repeats) is kept",
     )
     pool_size: int = Field(default=10, ge=1, le=200)
+    pg_pool_timeout_s: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description="seconds a call waits for a pooled PostgreSQL connection",
+    )
+    pg_reconnect_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=300,
+        description="seconds a pool's background reconnects keep trying before "
+        "new connections are made on demand (keeps recovery prompt)",
+    )
+    retry_max_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=300,
+        description="longest wait between attempts while a dependency is down",
+    )
+    shutdown_grace_s: float = Field(
+        default=10,
+        gt=0,
+        le=600,
+        description="seconds a stopping process may finish its batch in flight",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="relay/project/consume-commands: serve /metrics on this port",
+    )
+    stuck_group_s: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="a consumer with no partitions this long while its group is "
+        "empty rejoins",
+    )
     checkpoint_interval_s: float = Field(
         default=60,
         ge=0,
@@ -154,6 +192,11 @@ class Settings(BaseSettings):
             "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_s),
             "POSTGRES_POOL_SIZE": str(self.pool_size),
             "POSTGRES_MAX_OVERFLOW": str(self.pool_size),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_CONNECT_TIMEOUT": str(self.pg_pool_timeout_s),
+            # A dead connection is found by the call that uses it, which then
+            # purges the pool (infra/store.py): the library's pre-ping would
+            # discard them one per call with sleeps in between.
+            "POSTGRES_PRE_PING": "n",
+            "SEATLEDGER_PG_RECONNECT_S": str(self.pg_reconnect_s),
+            "SEATLEDGER_RETRY_MAX_S": str(self.retry_max_s),
         }

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import container
 from infra.bootstrap import Container
+from infra.waiting import observe
 from projections.registry import PROJECTIONS
 
 router = APIRouter(tags=["operations"])
@@ -42,13 +43,19 @@ def readyz(c: Container = Depends(container)) -> JSONResponse | dict[str, Any]:
     try:
         report = positions(c)
     except Exception as exc:
+        observe(c.health, exc)
         # Not ready is an answer here, not a fault: report it as 503.
         return JSONResponse(
-            {"status": "unavailable", "detail": str(exc)[:200]},
+            {
+                "status": "unavailable",
+                "detail": str(exc)[:200],
+                "dependencies": c.health.report(),
+            },
             status_code=503,
             headers={"Retry-After": "2"},
         )
-    return {"status": "ready", **report}
+    observe(c.health)
+    return {"status": "ready", **report, "dependencies": c.health.report()}
 
 
 @router.get("/metrics")

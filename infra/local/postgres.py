@@ -305,6 +305,28 @@ def _stop(bin_dir: Path, datadir: Path, owner: pwd.struct_passwd | None) -> None
             os.kill(pid, signal.SIGKILL)
 
 
+def pg_ctl(cluster: PgCluster, action: str, *options: str) -> None:
+    """Runs `pg_ctl start|stop|restart` on a throwaway cluster, waiting for it:
+    the fault drills of the test suite stop and start a server under load."""
+    bin_dir = ensure_installed()
+    logfile = cluster.datadir.parent / "postgres.log"
+    done = _run(
+        [
+            *(str(bin_dir / "pg_ctl"), "-D", str(cluster.datadir)),
+            *("-l", str(logfile), "-w", "-t", "60", *options, action),
+        ],
+        _server_owner(),
+        cwd=cluster.datadir.parent,
+        timeout=90,
+        new_session=True,  # like _start: the server outlives no Ctrl-C of ours
+    )
+    if done.returncode != 0:
+        raise PgClusterError(
+            f"pg_ctl {action} failed ({done.returncode}):\n"
+            f"{(done.stdout + done.stderr).strip()}\n{_read_tail(logfile)}"
+        )
+
+
 @contextmanager
 def throwaway_cluster(base_dir: Path | None = None) -> Iterator[PgCluster]:
     """Run a fresh server for the duration of the ``with`` block, then delete it.

@@ -55,10 +55,10 @@ class Pipeline:
         self.base_url = server.base_url
         return self.base_url
 
-    def start(self, role: str, **extra_env: str) -> subprocess.Popen[bytes]:
+    def start(self, role: str, *args: str, **extra_env: str) -> subprocess.Popen[bytes]:
         log = (self.workdir / f"{role}.log").open("ab")
         process = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", role],
+            [sys.executable, "-m", "infra.cli", role, *args],
             env={**os.environ, **self.env, **extra_env},
             cwd=self.workdir,
             stdout=log,
