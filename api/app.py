@@ -13,6 +13,7 @@ from api.commands import CommandService
 from api.middleware import RequestMiddleware
 from api.routes import (
     commands,
+    forecast,
     history,
     invitations,
     keys,
@@ -21,6 +22,7 @@ from api.routes import (
     orders,
     reports,
     seats,
+    tenant_list,
     tenants,
 )
 from consumers.checkpointer import Checkpointer
@@ -51,7 +53,9 @@ def create_app(c: Container) -> FastAPI:
     problems.install(app)
     openapi.install(app)
     app.include_router(ops.router)
+    app.include_router(tenant_list.router)
     app.include_router(tenants.router)
+    app.include_router(forecast.router)
     app.include_router(seats.router)
     app.include_router(members.router)
     app.include_router(invitations.router)

@@ -15,6 +15,7 @@ T = "/v1/tenants/{tenant_id}"
 
 ROUTE_RULES: dict[tuple[str, str], Action] = {
     ("POST", "/v1/tenants"): Action.CREATE_TENANT,
+    ("GET", "/v1/tenants"): Action.READ_PROJECTIONS,  # filtered to the key's scope
     ("GET", T): Action.READ_STATE,
     ("PATCH", T): Action.MANAGE_TENANT,
     ("POST", f"{T}/licenses"): Action.MANAGE_CONTRACT,
@@ -25,6 +26,7 @@ ROUTE_RULES: dict[tuple[str, str], Action] = {
     ("GET", f"{T}/tree"): Action.READ_PROJECTIONS,
     ("PUT", f"{T}/seats/{{pool}}"): Action.MANAGE_CONTRACT,
     ("GET", f"{T}/seats/{{pool}}"): Action.READ_STATE,
+    ("GET", f"{T}/seats/{{pool}}/forecast"): Action.READ_PROJECTIONS,
     ("POST", f"{T}/seats/{{pool}}/assignments"): Action.MANAGE_TENANT,
     ("DELETE", f"{T}/seats/{{pool}}/assignments/{{holder_id}}"): Action.MANAGE_TENANT,
     ("GET", f"{T}/seats/{{pool}}/assignments"): Action.READ_PROJECTIONS,
