@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import openapi, problems
+from api import docs, openapi, problems
 from api.auth import Authenticator
 from api.commands import CommandService
 from api.middleware import RequestMiddleware
@@ -47,11 +47,14 @@ def create_app(c: Container) -> FastAPI:
         version="0.1.0",
         description="Event-sourced ledger of tenants, seat pools and licenses.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by api.docs
+        redoc_url=None,
     )
     app.state.container = c
     app.state.commands = CommandService(c.ledger, c.command_log)
     problems.install(app)
     openapi.install(app)
+    docs.install(app)
     app.include_router(ops.router)
     app.include_router(tenant_list.router)
     app.include_router(tenants.router)
