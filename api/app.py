@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import docs, openapi, problems
 from api.auth import Authenticator
 from api.commands import CommandService
+from api.console import router as console_router
 from api.middleware import RequestMiddleware
 from api.routes import (
     commands,
@@ -55,6 +56,7 @@ def create_app(c: Container) -> FastAPI:
     problems.install(app)
     openapi.install(app)
     docs.install(app)
+    app.include_router(console_router)
     app.include_router(ops.router)
     app.include_router(tenant_list.router)
     app.include_router(tenants.router)

@@ -50,6 +50,7 @@ def serve(
         )
     elif not container.settings.bootstrap_key:
         console.print(f"Operator key: see {container.settings.bootstrap_key_file}")
+    console.print(f"Console: http://{host}:{port}/console  (API docs: /docs)")
     try:
         uvicorn.run(
             create_app(container),
