@@ -9,6 +9,7 @@ import { renderTenant } from "./tenant.js";
 // other tabs or later visits, and never in an address or a log.
 const KEY = "seatledger.key";
 const POLL_WAIT_MS = 9000;
+const MAX_TREES = 25;
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -138,15 +139,20 @@ async function load() {
   state.position = Math.max(state.position, listed.position);
   state.tenants = new Map(listed.tenants.map((t) => [t.tenant_id, t]));
   state.roots = listed.tenants.filter((t) => !state.tenants.has(t.parent_id));
-  const trees = await Promise.all(
-    state.roots.map((t) => read(`/v1/tenants/${t.tenant_id}/tree`)),
-  );
-  state.nodes = new Map(trees.flatMap((t) => t.tenants).map((n) => [n.tenant_id, n]));
   const wanted = fromHash();
   if (wanted && state.tenants.has(wanted)) state.selected = wanted;
   if (!state.tenants.has(state.selected)) {
     state.selected = state.roots.length ? state.roots[0].tenant_id : null;
   }
+  // One /tree read per root gives every pool for the tree's badges; with
+  // many roots (an operator's), only the selected tenant's tree is read.
+  const badged = state.roots.length <= MAX_TREES
+    ? state.roots
+    : state.roots.filter((t) => t.tenant_id === rootOf(state.selected));
+  const trees = await Promise.all(
+    badged.map((t) => read(`/v1/tenants/${t.tenant_id}/tree`)),
+  );
+  state.nodes = new Map(trees.flatMap((t) => t.tenants).map((n) => [n.tenant_id, n]));
   await renderNav(ctx);
   await renderTenant(ctx);
   const time = new Date().toLocaleTimeString();
@@ -170,6 +176,14 @@ async function read(path, query = {}) {
   }
 }
 
+function rootOf(tenantId) {
+  let tenant = state.tenants.get(tenantId);
+  while (tenant && state.tenants.has(tenant.parent_id)) {
+    tenant = state.tenants.get(tenant.parent_id);
+  }
+  return tenant ? tenant.tenant_id : null;
+}
+
 function fromHash() {
   const match = /^#tenant=([0-9a-f-]{36})$/.exec(window.location.hash);
   return match ? match[1] : null;
@@ -178,6 +192,10 @@ function fromHash() {
 function select(tenantId) {
   if (tenantId === state.selected) return;
   state.selected = tenantId;
+  if (state.roots.length > MAX_TREES) {
+    refresh().catch(failed); // the selected tenant's tree is read anew
+    return;
+  }
   renderNav(ctx);
   renderTenant(ctx).catch(failed);
 }
