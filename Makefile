@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit integration e2e bench openapi clean
+.PHONY: install run test lint typecheck unit integration e2e browser bench openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ integration: install
 
 e2e: install
 	$(BIN)/pytest -q tests/e2e
+
+# The console in headless Chromium (Debian's package; the tests install it
+# with apt when missing). Never `playwright install`: it downloads a browser.
+browser: install
+	$(BIN)/pytest -q tests/browser
 
 bench: install
 	$(BIN)/python -m bench.assign_seat

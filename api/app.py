@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import openapi, problems
+from api import docs, openapi, problems
+from api.console import router as console_router
 from api.headers import FixedHeaders
 from api.middleware import RequestMiddleware
 from api.routes import (
     commands,
+    forecast,
     history,
     invitations,
     keys,
@@ -20,6 +22,7 @@ from api.routes import (
     orders,
     reports,
     seats,
+    tenant_list,
     tenants,
 )
 from consumers.checkpointer import Checkpointer
@@ -48,12 +51,18 @@ def create_app(c: Container) -> FastAPI:
         version="0.1.0",
         description="Event-sourced ledger of tenants, seat pools and licenses.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by api.docs
+        redoc_url=None,
     )
     app.state.container = c
     problems.install(app)
     openapi.install(app)
+    docs.install(app)
+    app.include_router(console_router)
     app.include_router(ops.router)
+    app.include_router(tenant_list.router)
     app.include_router(tenants.router)
+    app.include_router(forecast.router)
     app.include_router(seats.router)
     app.include_router(members.router)
     app.include_router(invitations.router)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict
 
+from api.docs import declare_bearer
 from api.problems import PROBLEM
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -77,6 +78,7 @@ def install(app: FastAPI) -> None:
                 _document_errors(path, operation)
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
+        declare_bearer(schema)
         app.openapi_schema = schema
         return schema
 

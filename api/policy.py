@@ -20,6 +20,7 @@ STATE, VIEWS, HISTORY = Action.READ_STATE, Action.READ_PROJECTIONS, Action.READ_
 
 ROUTE_RULES: dict[tuple[str, str], Action | type[c.Command]] = {
     ("POST", "/v1/tenants"): c.CreateTenant,
+    ("GET", "/v1/tenants"): VIEWS,  # filtered to the key's scope
     ("GET", T): STATE,
     ("PATCH", T): c.UpdateTenant,
     ("POST", f"{T}/licenses"): c.BookLicense,
@@ -30,6 +31,7 @@ ROUTE_RULES: dict[tuple[str, str], Action | type[c.Command]] = {
     ("GET", f"{T}/tree"): VIEWS,
     ("PUT", f"{T}/seats/{{pool}}"): c.SetSeatLimit,
     ("GET", f"{T}/seats/{{pool}}"): STATE,
+    ("GET", f"{T}/seats/{{pool}}/forecast"): VIEWS,
     ("POST", f"{T}/seats/{{pool}}/assignments"): c.AssignSeat,
     ("DELETE", f"{T}/seats/{{pool}}/assignments/{{holder_id}}"): c.ReleaseSeat,
     ("GET", f"{T}/seats/{{pool}}/assignments"): VIEWS,

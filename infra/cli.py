@@ -181,17 +181,25 @@ def consume_commands(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    console_url: str = typer.Option(
+        "http://127.0.0.1:8000/console",
+        help="the console's address to print (where `serve` will listen)",
+    ),
+) -> None:
     """Load the five stories of DESIGN.md (once; a second run adds nothing)
-    and print the usage dashboards and the active-users report."""
+    and print the usage dashboards, the active-users report, each story's
+    tenant id and what it shows, and where the console and the key are."""
     from application.envelopes import CommandGateway
     from infra.demo import Loader, print_report
+    from infra.demo_guide import print_guide
 
     with _opened() as c:
         loader = Loader(CommandGateway(c.bus), c.clock().date())
         tenants = loader.load()
         _catch_up(c)
         print_report(c, tenants, loader.outcomes, Console())
+        print_guide(c, tenants, loader.notes, console_url, Console())
         console.print(f"Demo data at position {c.log.head()}.")
 
 

@@ -27,6 +27,7 @@ class Loader:
         self.gateway = gateway
         self.today = today
         self.outcomes: list[tuple[str, int, dict[str, Any]]] = []
+        self.notes: dict[int, list[str]] = {}  # what each story shows, by number
 
     def run(self, step: str, type_: str, **payload: Any) -> dict[str, Any]:
         envelope = CommandEnvelope(
@@ -35,6 +36,9 @@ class Loader:
         answer = self.gateway.answer(OPERATOR, envelope, f"demo:{step}")
         self.outcomes.append((step, answer.status, answer.body))
         return answer.body.get("result") or answer.body.get("error") or {}
+
+    def note(self, story: int, text: str) -> None:
+        self.notes.setdefault(story, []).append(text)
 
     def day(self, offset: int) -> str:
         return (self.today + timedelta(days=offset)).isoformat()
@@ -59,7 +63,10 @@ class Loader:
         p = self.run(
             "s1-partner", "CreateTenant", name="Nordwind Partner", edition="ENTERPRISE"
         )["tenant_id"]
-        self.run("s1-sub-refused", "CreateTenant", name="Too Early", parent_id=p)
+        early = self.run(
+            "s1-sub-refused", "CreateTenant", name="Too Early", parent_id=p
+        )
+        self.note(1, f"a sub-tenant before the license: refused ({early.get('code')})")
         self.run("s1-license", "BookLicense", tenant_id=p, feature="multi_tenant")
         self.run("s1-users", "SetSeatLimit", tenant_id=p, pool="members", limit=40)
         self.run("s1-jobs", "SetSeatLimit", tenant_id=p, pool="job_postings", limit=10)
@@ -73,6 +80,7 @@ class Loader:
             display_name="Lena Nord",
         )
         self.run("s1-handover", "HandOverTenant", tenant_id=p)
+        self.note(1, "contract: 40 users, 10 job postings, 20 expenses seats")
         return str(p)
 
     def new_subtenant_with_admin(self, partner: str) -> str:
@@ -86,7 +94,8 @@ class Loader:
             edition="BASIC",
             charset="ISO-8859-1",
         )["tenant_id"]
-        self.run("s2-handover-refused", "HandOverTenant", tenant_id=c)
+        early = self.run("s2-handover-refused", "HandOverTenant", tenant_id=c)
+        self.note(2, f"handover without an admin: refused ({early.get('code')})")
         self.run(
             "s2-admin",
             "AddMember",
@@ -95,7 +104,8 @@ class Loader:
             role="admin",
             display_name="Süd Ops",
         )
-        self.run("s2-handover", "HandOverTenant", tenant_id=c)
+        done = self.run("s2-handover", "HandOverTenant", tenant_id=c)
+        self.note(2, f"with admin ops@sued.example: {done.get('status')}")
         return str(c)
 
     def customer_orders_and_active_users(self, partner: str) -> str:
@@ -127,8 +137,13 @@ class Loader:
                 end_date=end,
             )["member_id"]
         # Anna, Ben and Cleo (a future starter) count; Dan ended: 3 of 3.
-        self.run(
+        full = self.run(
             "s3-full", "AddMember", tenant_id=s, email="eve@alpha.example", role="user"
+        )
+        self.note(
+            3,
+            f"eve refused ({full.get('code')}): anna, ben and cleo (who starts in"
+            " 30 days) take the 3 seats; dan's end date passed, he does not count",
         )
         self.run(
             "s3-ben-passive",
@@ -145,16 +160,21 @@ class Loader:
             quantity=3,
             note="Team grows in spring",
         )["order_id"]
-        self.run("s3-approve", "ApproveLicenseOrder", order_id=order)
+        approved = self.run("s3-approve", "ApproveLicenseOrder", order_id=order)
+        self.note(
+            3, f"ben set passive; an order of 3 seats is {approved.get('status')}:"
+        )
+        self.note(3, "the members limit grows from 3 to 6 at once")
         small = self.run(
             "s3-order-2", "PlaceLicenseOrder", tenant_id=s, pool="members", quantity=50
         )["order_id"]
-        self.run(
+        rejected = self.run(
             "s3-reject",
             "RejectLicenseOrder",
             order_id=small,
             reason="exceeds the partner's contract",
         )
+        self.note(3, f"an order of 50 seats is {rejected.get('status')}: no change")
         self.run(
             "s3-eve", "AddMember", tenant_id=s, email="eve@alpha.example", role="user"
         )
@@ -173,13 +193,14 @@ class Loader:
             email="owner@studio.example",
             role="admin",
         )
-        self.run(
+        known = self.run(
             "s4-known",
             "InviteMember",
             tenant_id=w,
             email="anna@alpha.example",
             role="editor",
         )
+        self.note(4, f"anna (known from Kunde Alpha) is {known.get('status')} at once")
         for i in range(1, 4):
             self.run(
                 f"s4-invite-{i}",
@@ -188,15 +209,22 @@ class Loader:
                 email=f"guest{i}@studio.example",
                 role="viewer",
             )
-        self.run(
+        over = self.run(
             "s4-over-cap",
             "InviteMember",
             tenant_id=w,
             email="guest4@studio.example",
             role="viewer",
         )
+        self.note(4, "3 guests invited stay pending, each holding a seat: 5 of 5")
+        self.note(4, f"a 4th guest is refused ({over.get('code')})")
         self.run("s4-handover", "HandOverTenant", tenant_id=w)
         return str(w)
+
+    def assign(self, step: str, tenant: str, holder: str) -> dict[str, Any]:
+        return self.run(
+            step, "AssignSeat", tenant_id=tenant, pool="expenses", holder_id=holder
+        )
 
     def module_seats(self, partner: str) -> str:
         """Story 5: expenses seats up to the contract; 80 % warns, 100 % stops
@@ -205,23 +233,28 @@ class Loader:
             "s5-create", "CreateTenant", name="Beta Logistik", parent_id=partner
         )["tenant_id"]
         self.run("s5-contract", "SetSeatLimit", tenant_id=b, pool="expenses", limit=5)
-        for i in range(1, 7):
-            self.run(
-                f"s5-assign-{i}",
-                "AssignSeat",
-                tenant_id=b,
-                pool="expenses",
-                holder_id=f"employee-{i}",
-            )
-        self.run("s5-raise", "SetSeatLimit", tenant_id=b, pool="expenses", limit=8)
-        self.run(
-            "s5-assign-6-again",
-            "AssignSeat",
-            tenant_id=b,
-            pool="expenses",
-            holder_id="employee-6",
+        for i in range(1, 6):
+            pool = self.assign(f"s5-assign-{i}", b, f"employee-{i}")
+            if i >= 4:  # 4 of 5 is the 80 % warning, 5 of 5 is full
+                self.note(5, f"employee-{i} added: {seats(pool)}")
+        refused = self.assign("s5-assign-6", b, "employee-6")
+        self.note(5, f"employee-6 refused ({refused.get('code')}): adding is paused")
+        # The step ids and payloads of before, so an older demo store replays.
+        raised = self.run(
+            "s5-raise", "SetSeatLimit", tenant_id=b, pool="expenses", limit=8
         )
+        self.note(5, f"the partner raises the contract to 8: {seats(raised)}")
+        self.assign("s5-assign-6-again", b, "employee-6")
+        pool = self.assign("s5-assign-7", b, "employee-7")
+        self.note(5, f"employee-6 and employee-7 added: {seats(pool)}")
         return str(b)
+
+
+def seats(pool: dict[str, Any]) -> str:
+    """'4 of 5 seats taken (80 %): warning', from a pool representation."""
+    in_use = pool["used"] + pool["reserved"] + pool["allocated"]
+    share = round(pool["utilization"] * 100)
+    return f"{in_use} of {pool['limit']} seats taken ({share} %): {pool['level']}"
 
 
 def print_report(

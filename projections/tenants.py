@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from projections.envelope import Envelope
@@ -84,3 +86,76 @@ def exists(tx: Tx, tenant_id: str) -> bool:
     return bool(
         tx.execute("SELECT 1 FROM proj_tenants WHERE tenant_id = ?", (tenant_id,))
     )
+
+
+@dataclass(frozen=True)
+class Readable:
+    """The tenants a key may read: every tenant (`root` None), `root` and its
+    descendants, or `root` alone (`subtree` False)."""
+
+    root: str | None = None
+    subtree: bool = True
+
+
+@dataclass(frozen=True)
+class Listing:
+    parent_id: str | None = None
+    status: str | None = None
+    q: str | None = None  # a substring of the name, case-insensitive
+
+
+SCAN = 500  # rows read per statement while a search filters them
+
+
+def listed(
+    tx: Tx, readable: Readable, want: Listing, after: tuple[str, str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Up to `limit` readable tenants matching `want`, ordered by lower-cased
+    name then id, after the (sort key, id) `after`. Scope and filters are
+    SQL; the name search is matched here, folded the way names are compared
+    (NFKC, case folding), which SQLite's LOWER cannot do beyond ASCII."""
+    needle = _folded(want.q) if want.q else None
+    found: list[dict[str, Any]] = []
+    while len(found) < limit:
+        rows = _scan(tx, readable, want, after, SCAN if needle else limit)
+        found += [r for r in rows if needle is None or needle in _folded(r["name"])]
+        if len(rows) < (SCAN if needle else limit):
+            break
+        after = (rows[-1]["sort_key"], rows[-1]["tenant_id"])
+    return found[:limit]
+
+
+def _scan(
+    tx: Tx, readable: Readable, want: Listing, after: tuple[str, str] | None, n: int
+) -> list[dict[str, Any]]:
+    sql, params = _readable(readable)
+    for column, value in (("parent_id", want.parent_id), ("status", want.status)):
+        if value is not None:
+            sql += f" AND t.{column} = ?"  # a constant of this module, never input
+            params.append(value)
+    if after is not None:
+        sql += " AND (LOWER(t.name) > ? OR (LOWER(t.name) = ? AND t.tenant_id > ?))"
+        params += [after[0], after[0], after[1]]
+    sql += " ORDER BY LOWER(t.name), t.tenant_id LIMIT ?"
+    keys = ("tenant_id", "name", "sort_key")
+    return [dict(zip(keys, r, strict=True)) for r in tx.execute(sql, [*params, n])]
+
+
+def _readable(readable: Readable) -> tuple[str, list[Any]]:
+    select = "SELECT t.tenant_id, t.name, LOWER(t.name) FROM proj_tenants t"
+    if readable.root is None:
+        return f"{select} WHERE 1 = 1", []
+    if not readable.subtree:
+        return f"{select} WHERE t.tenant_id = ?", [readable.root]
+    return (
+        "WITH RECURSIVE scope(tenant_id) AS ("
+        " SELECT tenant_id FROM proj_tenants WHERE tenant_id = ?"
+        " UNION SELECT c.tenant_id FROM proj_tenants c"
+        " JOIN scope s ON c.parent_id = s.tenant_id) "
+        f"{select} WHERE t.tenant_id IN (SELECT tenant_id FROM scope)",
+        [readable.root],
+    )
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()

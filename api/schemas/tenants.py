@@ -26,6 +26,7 @@ class TreePool(BaseModel):
     used: int
     reserved: int
     allocated: int
+    warning_threshold: float
 
 
 class TreeNode(BaseModel):

@@ -356,6 +356,9 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
             label="sub-tenant",
         ),
     ),
+    ("GET", "/v1/tenants"): (
+        v(READ, lambda w, t: Call(query={"parent_id": t, **w.caught_up()}), 200),
+    ),
     ("GET", T): (v(READ, _tenant, 200),),
     ("PATCH", T): (
         v(
@@ -393,6 +396,7 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
         ),
     ),
     ("GET", f"{T}/seats/{{pool}}"): (v(READ, _get_pool, 200),),
+    ("GET", f"{T}/seats/{{pool}}/forecast"): (v(READ, _get_pool, 200),),
     ("POST", f"{T}/seats/{{pool}}/assignments"): (v(MANAGE, _assign, 201),),
     ("DELETE", f"{T}/seats/{{pool}}/assignments/{{holder_id}}"): (
         v(MANAGE, lambda w, t: Call({"tenant_id": t, **w.holder(t)}), 200),
@@ -885,7 +889,9 @@ def test_an_out_of_scope_projection_read_is_404_before_projection_behind(
     params["tenant_id"] = world.ids["X"]
     params["pool"] = "members"
     url = path.format(**params)
-    query = {"min_position": 10**15, "wait_ms": 0}
+    query: dict[str, object] = {"min_position": 10**15, "wait_ms": 0}
+    if "{tenant_id}" not in path:  # GET /v1/tenants names its tenant here
+        query["parent_id"] = world.ids["X"]
     r = world.clients["analyst@P"].get(url, params=query)
     assert (r.status_code, error_code(r)) == (404, "not_found"), r.text
 

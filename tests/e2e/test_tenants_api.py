@@ -179,7 +179,14 @@ def test_tree_lists_the_tenant_and_its_descendants_with_pools(
     assert nodes[grandchild["tenant_id"]]["depth"] == 2
     assert nodes[grandchild["tenant_id"]]["status"] == "provisioning"
     assert nodes[rid]["pools"] == [
-        {"pool": "jobs", "limit": 10, "used": 0, "reserved": 0, "allocated": 4}
+        {
+            "pool": "jobs",
+            "limit": 10,
+            "used": 0,
+            "reserved": 0,
+            "allocated": 4,
+            "warning_threshold": 0.8,
+        }
     ]
     assert nodes[child["tenant_id"]]["pools"][0]["limit"] == 4
     assert nodes[grandchild["tenant_id"]]["pools"] == []
