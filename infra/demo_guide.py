@@ -52,9 +52,7 @@ def _orders(c: Container, tenant_id: str) -> Table:
         table.add_column(column)
     with c.db.read() as tx:
         orders = orders_view.orders_of(tx, tenant_id, None, None, 100)
-        pools = {
-            p["pool"]: p for p in usage_view.pools_of(tx, tenant_id, c.ledger.clock())
-        }
+        pools = {p["pool"]: p for p in usage_view.pools_of(tx, tenant_id, c.clock())}
     for order in sorted(orders, key=lambda o: str(o["placed_at"])):
         table.add_row(
             order["pool"],

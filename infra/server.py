@@ -12,7 +12,7 @@ from infra.http_guard import Limits, guarded_protocol
 from infra.settings import Settings
 
 MIN_OPERATOR_KEY = 32
-MAX_OPERATOR_KEY = 200  # api/auth.py turns longer presented secrets away
+MAX_OPERATOR_KEY = 200  # application/keys.py turns longer presented secrets away
 
 
 def operator_key_problem(settings: Settings) -> str | None:

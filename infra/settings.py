@@ -154,7 +154,7 @@ class Settings(BaseSettings):
     @field_validator("bootstrap_key")
     @classmethod
     def _trimmed_key(cls, key: str | None) -> str | None:
-        # The presented secret is trimmed (api/auth.py), so the configured one
+        # The presented secret is trimmed (application/keys.py), so the configured one
         # is too: a stray newline in an env file must not lock the operator out.
         return (key or "").strip() or None
 

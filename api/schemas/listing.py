@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from api.schemas.tenants import TenantOut
+from application.present import TenantOut
 
 
 class ListedTenant(TenantOut):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.queries.history import HistoryReads
+from application.queries.listing import TenantListing
 from application.queries.projected import ProjectedReads
 from application.queries.scope import Scope
 from application.queries.state import StateReads
@@ -18,3 +19,4 @@ class Reads:
     projected: ProjectedReads
     usage: UsageReads
     history: HistoryReads
+    listing: TenantListing

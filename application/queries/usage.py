@@ -4,7 +4,7 @@ no projection has to catch up)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import cast
 from uuid import UUID
 
@@ -14,6 +14,7 @@ from application.queries.scope import Scope
 from domain.errors import NotFound
 from domain.seat_pool import SeatPool, pool_id
 from domain.tenant import Tenant
+from projections.forecast import DayPeak, Forecast, forecast
 from projections.usage_history import DayUsage, PoolEvent, usage_by_day
 
 
@@ -62,6 +63,21 @@ class UsageReads:
             events = cast(list[PoolEvent], list(self.store.history(current.id)))
             pools.append(PoolDays(slug, usage_by_day(events, first, last, now)))
         return UsageHistory(position, pools)
+
+    def forecast(
+        self, who: Principal, tenant_id: UUID, slug: str, basis_days: int, now: datetime
+    ) -> tuple[Forecast, int]:
+        """When the pool reaches its warning threshold and its limit, at the
+        pace of its daily peaks over the last `basis_days` days; and the
+        position the forecast covers."""
+        first = now.date() - timedelta(days=basis_days - 1)
+        found = self.history(who, tenant_id, slug, first, now.date(), now)
+        current = self._contracted(self.scope.existing(tenant_id), slug)
+        assert current is not None  # history() found it contracted
+        peaks = [DayPeak(d.day, d.peak_in_use) for d in found.pools[0].days]
+        limit = current.limit or 0
+        result = forecast(peaks, limit, current.warning_threshold, now.date())
+        return result, found.position
 
     def _contracted(self, tenant: Tenant, slug: str) -> SeatPool | None:
         if slug not in tenant.pools:
