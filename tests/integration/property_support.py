@@ -9,13 +9,14 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from infra.ledger import Ledger
+from infra.bootstrap import Container
 
 A = TypeVar("A")
 
 
 class FakeClock:
-    """The ledger's clock (`ledger.clock = clock.now`), moved by the test."""
+    """The service's clock (`install` puts it in a container), moved by the
+    test."""
 
     def __init__(self, start: datetime) -> None:
         self.current = start
@@ -23,18 +24,26 @@ class FakeClock:
     def now(self) -> datetime:
         return self.current
 
+    def install(self, c: Container) -> None:
+        """Everywhere the container judges time: the command bus (which takes
+        its clock when built), the reads and the container itself."""
+        c.bus.committer.clock = self.now
+        c.reads.state.clock = self.now
+        c.reads.projected.clock = self.now
+        c.clock = self.now
+
 
 class StoreView:
-    """Every aggregate in the store, as the ledger's repository loads it.
+    """Every aggregate in the store, as the store's reads load it.
 
     Kept up to date from the notification log: after a command only the
     aggregates it recorded events for are loaded again, which keeps the
-    checks after every step cheap on PostgreSQL. The copies are the
-    repository's (deep copies), never the ledger's own objects.
+    checks after every step cheap on PostgreSQL. The copies are the read
+    side's (deep copies), never the command bus's own objects.
     """
 
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
+    def __init__(self, c: Container) -> None:
+        self.c = c
         self.position = 0
         self.aggregates: dict[UUID, Any] = {}
 
@@ -42,13 +51,13 @@ class StoreView:
         """Loads what changed since the last refresh; returns the new events."""
         new: list[Notification] = []
         while True:
-            batch = self.ledger.recorder.select_notifications(self.position + 1, 500)
+            batch = self.c.log.page(self.position, 500)
             if not batch:
                 break
             new += batch
             self.position = batch[-1].id
         for aggregate_id in {n.originator_id for n in new}:
-            self.aggregates[aggregate_id] = self.ledger.repository.get(aggregate_id)
+            self.aggregates[aggregate_id] = self.c.store.get(aggregate_id)
         return new
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A | None:

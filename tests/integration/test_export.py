@@ -18,12 +18,20 @@ from uuid import UUID, uuid4
 import pytest
 from rich.console import Console
 
-from domain.commands import AssignSeat, CreateTenant, SetSeatLimit, UpdateTenant
+from domain.commands import (
+    AssignSeat,
+    BookLicense,
+    CreateTenant,
+    SetSeatLimit,
+    UpdateTenant,
+)
 from infra import export
 from infra.bootstrap import Container
-from infra.events import CommandContext, to_envelope
+from infra.events import to_envelope
 from infra.settings import Settings
 from tests.conftest import OPERATOR_KEY
+from tests.support import result_id
+from tests.support import run as run_command
 
 
 @dataclass(frozen=True)
@@ -46,35 +54,31 @@ class Run:
         return int(found.group(1))
 
 
-def build_history(c: Container, ctx: CommandContext) -> History:
+def build_history(c: Container) -> History:
     """Three tenants whose events interleave in the log."""
-    ledger = c.ledger
-    partner = ledger.create_tenant(ctx, CreateTenant(name="Partner")).aggregate.id
-    other = ledger.create_tenant(ctx, CreateTenant(name="Other")).aggregate.id
-    ledger.book_license(ctx, partner, "multi_tenant")
-    child = ledger.create_tenant(
-        ctx, CreateTenant(name="Ünterfirma", parent_id=partner)
-    ).aggregate.id
+    partner = result_id(run_command(c, CreateTenant(name="Partner")))
+    other = result_id(run_command(c, CreateTenant(name="Other")))
+    run_command(c, BookLicense(tenant_id=partner, feature="multi_tenant"))
+    child = result_id(
+        run_command(c, CreateTenant(name="Ünterfirma", parent_id=partner))
+    )
     for tenant, limit in ((partner, 10), (other, 5), (child, 3)):
-        ledger.set_seat_limit(
-            ctx, SetSeatLimit(tenant_id=tenant, pool="expenses", limit=limit)
-        )
+        run_command(c, SetSeatLimit(tenant_id=tenant, pool="expenses", limit=limit))
     for i in range(3):
         for tenant in (other, partner, child):
-            assign(c, ctx, tenant, f"user-{i}")
+            assign(c, tenant, f"user-{i}")
     return History(partner, child, other)
 
 
-def assign(c: Container, ctx: CommandContext, tenant: UUID, holder: str) -> None:
-    c.ledger.assign_seat(
-        ctx, AssignSeat(tenant_id=tenant, pool="expenses", holder_id=holder)
-    )
+def assign(c: Container, tenant: UUID, holder: str) -> None:
+    run_command(c, AssignSeat(tenant_id=tenant, pool="expenses", holder_id=holder))
 
 
 def events_of(c: Container, tenants: set[UUID], after: int = 0) -> list[int]:
     """The positions the export must write, read straight from the log."""
-    notifications = c.ledger.recorder.select_notifications(after + 1, 10_000)
-    envelopes = [to_envelope(n, c.ledger.mapper.transcoder) for n in notifications]
+    notifications = c.persistence.recorder.select_notifications(after + 1, 10_000)
+    transcoder = c.persistence.mapper.transcoder
+    envelopes = [to_envelope(n, transcoder) for n in notifications]
     names = {str(t) for t in tenants}
     return [e.position for e in envelopes if e.tenant_id in names]
 
@@ -105,8 +109,8 @@ def run_export(settings: Settings, *args: str) -> Run:
 
 
 @pytest.fixture
-def history(container: Container, ctx: CommandContext) -> History:
-    return build_history(container, ctx)
+def history(container: Container) -> History:
+    return build_history(container)
 
 
 def test_export_writes_only_the_tenants_events_in_log_order(
@@ -126,7 +130,7 @@ def test_export_writes_only_the_tenants_events_in_log_order(
     assert set(first) >= {"position", "event_id", "schema_version", "payload", "hash"}
     assert f"exported {len(expected)} event(s)" in run.stderr
     assert f"last at position {expected[-1]}" in run.stderr
-    assert run.read_through == container.ledger.head()
+    assert run.read_through == container.log.head()
 
 
 def test_an_auditor_recomputes_every_hash_from_the_file_alone(
@@ -169,7 +173,7 @@ def test_sub_tenants_are_included_only_when_asked(
 
 
 def test_after_continues_exactly_where_an_export_stopped(
-    container: Container, settings: Settings, ctx: CommandContext, history: History
+    container: Container, settings: Settings, history: History
 ) -> None:
     full = run_export(settings, "--tenant", str(history.partner))
     middle = full.lines[len(full.lines) // 2]["position"]
@@ -181,11 +185,9 @@ def test_after_continues_exactly_where_an_export_stopped(
     assert rest.code == 0, rest.stderr
     assert rest.lines == [line for line in full.lines if line["position"] > middle]
     # An auditor continuing from the summary gets exactly what came since.
-    assign(container, ctx, history.other, "later-other")
-    assign(container, ctx, history.partner, "later")
-    container.ledger.update_tenant(
-        ctx, UpdateTenant(tenant_id=history.partner, name="Partner 2")
-    )
+    assign(container, history.other, "later-other")
+    assign(container, history.partner, "later")
+    run_command(container, UpdateTenant(tenant_id=history.partner, name="Partner 2"))
     since = run_export(
         settings, "--tenant", str(history.partner), "--after", str(full.read_through)
     )
@@ -255,4 +257,4 @@ def test_the_log_is_read_in_batches(
 
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     assert [line["position"] for line in lines] == events_of(container, {history.other})
-    assert f"continue with --after {container.ledger.head()}" in stderr.getvalue()
+    assert f"continue with --after {container.log.head()}" in stderr.getvalue()

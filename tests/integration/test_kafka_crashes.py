@@ -17,8 +17,8 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
+from infra.eventstore import Persistence
 from infra.kafka.broker import start_broker
-from infra.ledger import Ledger
 from infra.settings import Settings
 from tests.conftest import fresh_schema
 from tests.integration.pipeline import Pipeline, fresh_pipeline
@@ -144,13 +144,13 @@ def test_relay_kill_9_mid_stream_loses_nothing_and_duplicates_nothing(
     [(rows,)] = sql(pg_url, f'SELECT count(*) FROM "{schema}".proj_pool_holders')
     assert rows == total
     # Nothing lost on the topic either; a re-sent batch shows up as duplicates.
-    ledger = Ledger(
-        env=Settings(database_url=pg_url, postgres_schema=schema).eventsourcing_env()
+    store = Persistence(
+        Settings(database_url=pg_url, postgres_schema=schema).eventsourcing_env()
     )
     try:
-        stored = {n.id for n in ledger.recorder.select_notifications(1, 100_000)}
+        stored = {n.id for n in store.recorder.select_notifications(1, 100_000)}
     finally:
-        ledger.close()
+        store.close()
     on_topic = topic_positions(kafka_bootstrap, f"{pipeline.topics_prefix}.events")
     assert set(on_topic) == stored
     print(f"relay re-sent {len(on_topic) - len(set(on_topic))} events")

@@ -14,7 +14,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from infra.ledger import Ledger
+from infra.eventstore import Persistence
 from infra.settings import Settings
 from tests.integration.pipeline import Pipeline, fresh_pipeline
 
@@ -176,7 +176,15 @@ def test_a_redelivered_command_is_answered_twice_and_applied_once(
     pipeline: Pipeline, api: httpx.Client, kafka_bootstrap: str
 ) -> None:
     tenant = new_tenant(api, "Echo Echo AG")
-    command = assign_command(tenant, "only-once")
+    # A command_id is scoped to the key the command acts as (API.md), so the
+    # command names a key that can also call over HTTP.
+    made = api.post(
+        "/v1/api-keys",
+        json={"name": "echo", "role": "tenant_admin", "tenant_id": tenant},
+    )
+    assert made.status_code == 201, made.text
+    key_id, secret = made.json()["key_id"], made.json()["secret"]
+    command = assign_command(tenant, "only-once") | {"actor_key_id": key_id}
     key, value = command["command_id"].encode(), json.dumps(command).encode()
     prefix = pipeline.topics_prefix
     publish(kafka_bootstrap, f"{prefix}.commands", [(key, value), (key, value)])
@@ -189,12 +197,18 @@ def test_a_redelivered_command_is_answered_twice_and_applied_once(
     )
     assert first["ok"] is True and first["status"] == 201, first
     assert second == first
-    # The same command over HTTP: answered from the record as well.
-    again = api.post("/v1/commands", json=command)
+    # The same command over HTTP, by the same key: answered from the record.
+    auth = {"Authorization": f"Bearer {secret}"}
+    with httpx.Client(base_url=pipeline.base_url, headers=auth, timeout=30) as same:
+        again = same.post("/v1/commands", json=command)
     assert (again.status_code, again.json()) == (
         first["status"],
         {k: v for k, v in first.items() if k != "status"},
     )
+    # Another key's command_id is another command: refused, nothing recorded.
+    other = api.post("/v1/commands", json={**command, "actor_key_id": None})
+    assert other.status_code == 409, other.text
+    assert other.json()["error"]["code"] == "already_assigned", other.text
     pipeline.wait_projected(api, first["position"])
     assert seats(api, tenant) == (1, {"only-once"})
 
@@ -244,7 +258,7 @@ def test_an_event_too_large_for_kafka_is_marked_on_the_dlq_not_retried_forever(
         database_url=pipeline.env["SEATLEDGER_DATABASE_URL"],
         postgres_schema=pipeline.env["SEATLEDGER_POSTGRES_SCHEMA"],
     )
-    ledger = Ledger(env=settings.eventsourcing_env())
+    store = Persistence(settings.eventsourcing_env())
     try:
         state = {"_meta": {"tenant_id": tenant}, "padding": "x" * 1_200_000}
         huge = StoredEvent(
@@ -253,9 +267,9 @@ def test_an_event_too_large_for_kafka_is_marked_on_the_dlq_not_retried_forever(
             topic="domain.claim:Claim.Claimed",
             state=json.dumps(state).encode(),
         )
-        [position] = ledger.recorder.insert_events([huge])
+        [position] = store.recorder.insert_events([huge])
     finally:
-        ledger.close()
+        store.close()
     answer = api.post("/v1/commands", json=assign_command(tenant, "after-huge"))
     assert answer.status_code == 201, answer.text
 

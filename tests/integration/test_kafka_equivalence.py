@@ -8,22 +8,28 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import psycopg
 import pytest
+from eventsourcing.application import Application
+from eventsourcing.persistence import Mapper
 from kafka import KafkaConsumer, KafkaProducer
 
 from consumers.log_follower import LogFollower
-from domain.commands import CreateTenant
+from domain.common import Edition, TenantType
+from domain.tenant import Tenant
+from infra.bootstrap import bootstrap
 from infra.db import PostgresDatabase
-from infra.events import CommandContext
-from infra.ledger import Ledger
+from infra.events import EnvelopeMapper
+from infra.eventstore import Log, Persistence
 from infra.settings import Settings
 from projections.registry import create_tables
-from tests.conftest import fresh_schema
+from tests.conftest import OPERATOR_KEY, fresh_schema
 from tests.e2e.helpers import ok
 from tests.integration.pipeline import Pipeline, fresh_pipeline
+from tests.support import load
 
 TABLES = {
     "proj_pools": "pool_aggregate_id",
@@ -158,16 +164,16 @@ def rows(pg_url: str, schema: str) -> dict[str, list[tuple[Any, ...]]]:
 def rebuild_from_store(pg_url: str, store_schema: str) -> str:
     """The same projections, fed from the store's own log into a fresh schema."""
     env = Settings(database_url=pg_url, postgres_schema=store_schema)
-    ledger = Ledger(env=env.eventsourcing_env())
+    store = Persistence(env.eventsourcing_env())
     schema = fresh_schema(pg_url)
     db = PostgresDatabase(pg_url, schema)
     try:
         with db.transaction() as tx:
             create_tables(tx)
-        LogFollower(ledger, db).catch_up()
+        LogFollower(Log(store), db).catch_up()
     finally:
         db.close()
-        ledger.close()
+        store.close()
     return schema
 
 
@@ -200,24 +206,43 @@ def test_projections_through_kafka_equal_projections_from_the_store(
         assert via_kafka[table] == from_store[table], table
 
 
+class PreviousRelease(Application[UUID]):
+    """How earlier releases wrote the store: an eventsourcing application named
+    `seatledger`, whose mapper put who-and-why under `_meta`."""
+
+    name = "seatledger"  # the application's name before the split
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        transcoder = self.construct_transcoder()
+        return self.factory.mapper(transcoder=transcoder, mapper_class=EnvelopeMapper)
+
+
 def test_the_store_written_by_the_previous_release_is_still_the_store(
-    pg_url: str,
+    pg_url: str, tmp_path: Path
 ) -> None:
     """The log that relay and rebuilds read is the one earlier releases wrote."""
-    env = Settings(database_url=pg_url, postgres_schema=fresh_schema(pg_url))
-
-    class PreviousRelease(Ledger):
-        name = "seatledger"  # the application's name before the split
-
+    env = Settings(
+        database_url=pg_url,
+        postgres_schema=fresh_schema(pg_url),
+        data_dir=tmp_path / "data",
+        bootstrap_key=OPERATOR_KEY,
+    )
     old = PreviousRelease(env=env.eventsourcing_env())
     try:
-        ctx = CommandContext(actor="key:test")
-        tenant = old.create_tenant(ctx, CreateTenant(name="Old Customer")).aggregate
+        tenant = Tenant(
+            name="Old Customer",
+            parent_id=None,
+            tenant_type=TenantType.STANDARD,
+            edition=Edition.BASIC,
+            charset="UTF-8",
+            logo_url=None,
+        )
+        old.save(tenant)
     finally:
         old.close()
-    ledger = Ledger(env=env.eventsourcing_env())
+    c = bootstrap(env, configure_logging=False)
     try:
-        assert ledger.head() > 0, "the upgraded service sees an empty store"
-        assert ledger.tenant(tenant.id).name == "Old Customer"
+        assert c.log.head() > 0, "the upgraded service sees an empty store"
+        assert load(c, Tenant, tenant.id).name == "Old Customer"
     finally:
-        ledger.close()
+        c.close()

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from infra.ledger import Ledger
+
 from infra.settings import Settings
 from tests.conftest import fresh_schema
 from tests.e2e.conftest import _free_port

@@ -20,7 +20,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from api.commands import CommandService
+from application.envelopes import CommandGateway
 from consumers.log_follower import LogFollower
 from domain.commands import (
     AssignSeat,
@@ -33,11 +33,9 @@ from infra.bootstrap import Container
 from infra.cli import app
 from infra.db import Database, PostgresDatabase, SqliteDatabase
 from infra.demo import Loader
-from infra.events import CommandContext
 from infra.replay import (
     ReplayBusy,
     batches,
-    count_events,
     open_shadow,
     run_replay,
     select_projections,
@@ -46,6 +44,7 @@ from infra.replay import tables_of as tables_of_projections
 from infra.settings import Settings
 from projections.registry import PROJECTIONS, apply_batch, create_tables
 from tests.conftest import OPERATOR_KEY, fresh_schema
+from tests.support import result_id, run
 
 ROOT = Path(__file__).resolve().parents[2]
 TRACKING = ["projection_tenant_positions", "projection_checkpoints"]
@@ -61,24 +60,18 @@ def quiet() -> Console:
     return Console(file=io.StringIO(), width=120)
 
 
-def history(c: Container, ctx: CommandContext) -> dict[str, str]:
+def history(c: Container) -> dict[str, str]:
     """The five stories of DESIGN.md (tenant tree, pools drawing from a
     parent's, members, invitations, orders), then seats coming and going."""
-    loader = Loader(CommandService(c.ledger, c.command_log), c.ledger.clock().date())
+    loader = Loader(CommandGateway(c.bus), c.clock().date())
     tenants = loader.load()
     partner = UUID(tenants["Nordwind Partner"])
     for i in range(12):
-        c.ledger.assign_seat(
-            ctx, AssignSeat(tenant_id=partner, pool="expenses", holder_id=f"p-{i}")
-        )
+        run(c, AssignSeat(tenant_id=partner, pool="expenses", holder_id=f"p-{i}"))
     for i in range(0, 12, 3):
-        c.ledger.release_seat(
-            ctx, ReleaseSeat(tenant_id=partner, pool="expenses", holder_id=f"p-{i}")
-        )
-    churn = c.ledger.create_tenant(ctx, CreateTenant(name="Churn")).aggregate.id
-    c.ledger.set_seat_limit(
-        ctx, SetSeatLimit(tenant_id=churn, pool="seats", limit=100_000)
-    )
+        run(c, ReleaseSeat(tenant_id=partner, pool="expenses", holder_id=f"p-{i}"))
+    churn = result_id(run(c, CreateTenant(name="Churn")))
+    run(c, SetSeatLimit(tenant_id=churn, pool="seats", limit=100_000))
     tenants["Churn"] = str(churn)
     return tenants
 
@@ -102,7 +95,7 @@ def reference(c: Container, where: Path) -> dict[str, list[Any]]:
     try:
         with db.transaction() as tx:
             create_tables(tx)
-        LogFollower(c.ledger, db).catch_up()
+        LogFollower(c.log, db).catch_up()
         return rows(db)
     finally:
         db.close()
@@ -120,11 +113,9 @@ def shadow_exists(c: Container) -> bool:
     return found is not None
 
 
-def test_rebuilt_projections_equal_the_live_ones(
-    container: Container, ctx: CommandContext
-) -> None:
+def test_rebuilt_projections_equal_the_live_ones(container: Container) -> None:
     c = container
-    history(c, ctx)
+    history(c)
     c.follower.catch_up()
     live = rows(c.db)
     # Not vacuous: every read model holds what the stories made.
@@ -134,8 +125,8 @@ def test_rebuilt_projections_equal_the_live_ones(
     result = run_replay(c, None, 7, quiet())
 
     assert rows(c.db) == live
-    assert result.position == c.ledger.head()
-    assert result.events == count_events(c.ledger, 0, result.position)
+    assert result.position == c.log.head()
+    assert result.events == c.log.count(0, result.position)
     assert result.projections == tuple(p.name for p in PROJECTIONS)
     assert not shadow_exists(c)
     # A Kafka projector redelivering the whole log afterwards applies nothing:
@@ -143,7 +134,7 @@ def test_rebuilt_projections_equal_the_live_ones(
     with c.db.transaction() as tx:
         applied = sum(
             apply_batch(tx, envelopes, "kafka:seatledger.events:0", 1)
-            for envelopes in batches(c.ledger, 0, result.position, 50)
+            for envelopes in batches(c.log, 0, result.position, 50)
         )
     assert applied == 0
     unchanged = [*PROJECTION_TABLES, "projection_tenant_positions"]
@@ -151,22 +142,20 @@ def test_rebuilt_projections_equal_the_live_ones(
 
 
 def test_a_replay_takes_in_what_the_live_projector_had_not_applied_yet(
-    container: Container, ctx: CommandContext, tmp_path: Path
+    container: Container, tmp_path: Path
 ) -> None:
     c = container
-    tenants = history(c, ctx)
+    tenants = history(c)
     c.follower.catch_up()
     lagging = c.follower.position()
     churn = UUID(tenants["Churn"])
     for i in range(5):  # recorded, not projected
-        c.ledger.assign_seat(
-            ctx, AssignSeat(tenant_id=churn, pool="seats", holder_id=f"late-{i}")
-        )
+        run(c, AssignSeat(tenant_id=churn, pool="seats", holder_id=f"late-{i}"))
 
     result = run_replay(c, None, 5, quiet())
 
     expected = reference(c, tmp_path)
-    assert lagging < result.position == c.ledger.head()
+    assert lagging < result.position == c.log.head()
     assert rows(c.db) == expected
     # Both projectors go on without applying anything twice: the follower
     # from its checkpoint, a Kafka projector by the raised tenant positions.
@@ -174,17 +163,15 @@ def test_a_replay_takes_in_what_the_live_projector_had_not_applied_yet(
     with c.db.transaction() as tx:
         applied = sum(
             apply_batch(tx, envelopes, "kafka:seatledger.events:1", 1)
-            for envelopes in batches(c.ledger, lagging, result.position, 2)
+            for envelopes in batches(c.log, lagging, result.position, 2)
         )
     assert applied == 0
     assert rows(c.db, PROJECTION_TABLES) == {t: expected[t] for t in PROJECTION_TABLES}
 
 
-def test_replay_repairs_corrupted_live_rows(
-    container: Container, ctx: CommandContext
-) -> None:
+def test_replay_repairs_corrupted_live_rows(container: Container) -> None:
     c = container
-    tenants = history(c, ctx)
+    tenants = history(c)
     c.follower.catch_up()
     live = rows(c.db)
     partner = tenants["Nordwind Partner"]
@@ -208,10 +195,10 @@ def test_replay_repairs_corrupted_live_rows(
 
 @pytest.mark.parametrize("only", [None, ["usage"]], ids=["all", "usage"])
 def test_commands_and_the_live_projector_go_on_during_a_replay(
-    container: Container, ctx: CommandContext, tmp_path: Path, only: list[str] | None
+    container: Container, tmp_path: Path, only: list[str] | None
 ) -> None:
     c = container
-    churn = UUID(history(c, ctx)["Churn"])
+    churn = UUID(history(c)["Churn"])
     c.follower.start()
     stop = threading.Event()
     done: list[int] = []
@@ -223,10 +210,10 @@ def test_commands_and_the_live_projector_go_on_during_a_replay(
             holder = f"w-{i}"
             try:
                 cmd = AssignSeat(tenant_id=churn, pool="seats", holder_id=holder)
-                c.ledger.assign_seat(ctx, cmd)
+                run(c, cmd)
                 if i % 3 == 0:
-                    c.ledger.release_seat(
-                        ctx,
+                    run(
+                        c,
                         ReleaseSeat(tenant_id=churn, pool="seats", holder_id=holder),
                     )
             except Exception as exc:  # reported below, with the rest
@@ -238,7 +225,7 @@ def test_commands_and_the_live_projector_go_on_during_a_replay(
     writer.start()
     try:
         wait_for(lambda: len(done) >= 5)
-        before = c.ledger.head()
+        before = c.log.head()
         result = run_replay(c, only, 3, quiet())
         during = len(done)
         wait_for(lambda: len(done) >= during + 5)
@@ -250,7 +237,7 @@ def test_commands_and_the_live_projector_go_on_during_a_replay(
 
     assert not errors, errors
     # The swap took in events recorded while it replayed, and more came after.
-    assert before < result.position < c.ledger.head()
+    assert before < result.position < c.log.head()
     assert rows(c.db) == reference(c, tmp_path)
 
 
@@ -262,10 +249,10 @@ def wait_for(condition: Any, timeout: float = 30.0) -> None:
 
 
 def test_replaying_only_usage_leaves_the_other_projections_alone(
-    container: Container, ctx: CommandContext, tmp_path: Path
+    container: Container, tmp_path: Path
 ) -> None:
     c = container
-    tenants = history(c, ctx)
+    tenants = history(c)
     c.follower.catch_up()
     partner, beta = tenants["Nordwind Partner"], UUID(tenants["Beta Logistik"])
     with c.db.transaction() as tx:
@@ -274,10 +261,8 @@ def test_replaying_only_usage_leaves_the_other_projections_alone(
             "UPDATE proj_tenants SET name = 'CORRUPT' WHERE tenant_id = ?", (partner,)
         )
     # Recorded but not projected yet: the live tables lag behind the store.
-    c.ledger.update_tenant(ctx, UpdateTenant(tenant_id=beta, name="Beta Nord"))
-    c.ledger.release_seat(
-        ctx, ReleaseSeat(tenant_id=beta, pool="expenses", holder_id="employee-1")
-    )
+    run(c, UpdateTenant(tenant_id=beta, name="Beta Nord"))
+    run(c, ReleaseSeat(tenant_id=beta, pool="expenses", holder_id="employee-1"))
 
     result = run_replay(c, ["usage"], 4, quiet())
 
@@ -297,9 +282,7 @@ def test_replaying_only_usage_leaves_the_other_projections_alone(
     ]
     # The follower goes on from the swap: nothing left, nothing twice.
     assert c.follower.step() == 0
-    c.ledger.assign_seat(
-        ctx, AssignSeat(tenant_id=beta, pool="expenses", holder_id="employee-9")
-    )
+    run(c, AssignSeat(tenant_id=beta, pool="expenses", holder_id="employee-9"))
     c.follower.catch_up()
     after = reference(c, tmp_path)
     assert rows(c.db, USAGE_TABLES) == {t: after[t] for t in USAGE_TABLES}
@@ -317,10 +300,10 @@ def cli_env(settings: Settings, data_dir: Path | None = None) -> dict[str, str]:
 
 
 def test_an_unknown_projection_exits_2_and_changes_nothing(
-    container: Container, ctx: CommandContext, settings: Settings, tmp_path: Path
+    container: Container, settings: Settings, tmp_path: Path
 ) -> None:
     c = container
-    history(c, ctx)
+    history(c)
     c.follower.catch_up()
     live = rows(c.db)
     with c.db.transaction() as tx:  # a drift only a real replay would repair
@@ -342,10 +325,10 @@ def test_an_unknown_projection_exits_2_and_changes_nothing(
 
 
 def test_seatledger_replay_runs_as_a_command(
-    container: Container, ctx: CommandContext, settings: Settings
+    container: Container, settings: Settings
 ) -> None:
     c = container
-    history(c, ctx)
+    history(c)
     c.follower.catch_up()
     live = rows(c.db)
     env = {**os.environ, "PYTHONPATH": str(ROOT), **cli_env(settings)}
@@ -361,21 +344,19 @@ def test_seatledger_replay_runs_as_a_command(
     found = SUMMARY.search(done.stderr)
     assert found, done.stderr
     assert found["names"] == "usage, tenant_tree, members, license_orders"
-    assert int(found["position"]) == c.ledger.head()
-    assert int(found["events"].replace(",", "")) == count_events(
-        c.ledger, 0, c.ledger.head()
-    )
+    assert int(found["position"]) == c.log.head()
+    assert int(found["events"].replace(",", "")) == c.log.count(0, c.log.head())
     assert rows(c.db) == live
 
 
 def test_a_second_replay_of_the_same_store_is_refused_while_one_runs(
-    container: Container, ctx: CommandContext
+    container: Container,
 ) -> None:
     c = container
-    history(c, ctx)
+    history(c)
     c.follower.catch_up()
     live = rows(c.db)
     with open_shadow(c), pytest.raises(ReplayBusy):
         run_replay(c, None, 100, quiet())
     assert rows(c.db) == live
-    assert run_replay(c, None, 100, quiet()).position == c.ledger.head()
+    assert run_replay(c, None, 100, quiet()).position == c.log.head()

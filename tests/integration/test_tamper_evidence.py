@@ -22,7 +22,7 @@ from domain.commands import AssignSeat, CreateTenant, ReleaseSeat, SetSeatLimit
 from infra.audit import verify, write_checkpoint
 from infra.bootstrap import Container
 from infra.chain import META, event_hash, split_hash
-from infra.events import CommandContext
+from tests.support import TEST_KEY, result_id, run
 
 
 @dataclass(frozen=True)
@@ -141,31 +141,31 @@ class History:
 
 
 @pytest.fixture
-def history(container: Container, ctx: CommandContext) -> History:
+def history(container: Container) -> History:
     """Two tenants with seat pools; checkpoints after each of three rounds of
     assignments and releases, and a few events after the last one."""
-    ledger = container.ledger
-    a = ledger.create_tenant(ctx, CreateTenant(name="Tenant A")).aggregate.id
-    b = ledger.create_tenant(ctx, CreateTenant(name="Tenant B")).aggregate.id
+    c = container
+    a = result_id(run(c, CreateTenant(name="Tenant A")))
+    b = result_id(run(c, CreateTenant(name="Tenant B")))
     checkpoints: list[int] = []
     for tenant in (a, b):
-        ledger.set_seat_limit(ctx, SetSeatLimit(tenant_id=tenant, pool="p", limit=50))
+        run(c, SetSeatLimit(tenant_id=tenant, pool="p", limit=50))
     for round_ in range(3):
         for tenant in (a, b):
             for i in range(4):
                 holder = f"r{round_}-{i}"
-                ledger.assign_seat(
-                    ctx, AssignSeat(tenant_id=tenant, pool="p", holder_id=holder)
-                )
-            ledger.release_seat(
-                ctx, ReleaseSeat(tenant_id=tenant, pool="p", holder_id=f"r{round_}-0")
-            )
-        position = write_checkpoint(ledger)
+                run(c, AssignSeat(tenant_id=tenant, pool="p", holder_id=holder))
+            run(c, ReleaseSeat(tenant_id=tenant, pool="p", holder_id=f"r{round_}-0"))
+        position = checkpoint(c)
         assert position is not None
         checkpoints.append(position)
-    ledger.assign_seat(ctx, AssignSeat(tenant_id=a, pool="p", holder_id="tail"))
+    run(c, AssignSeat(tenant_id=a, pool="p", holder_id="tail"))
     pool_a = next(r.aggregate_id for r in _raw_rows(container) if _is_pool(r, a))
     return History(a, b, pool_a, checkpoints)
+
+
+def checkpoint(c: Container, **kw: int) -> int | None:
+    return write_checkpoint(c.log, c.store, c.bus, **kw)
 
 
 def _raw_rows(c: Container) -> list[Row]:
@@ -182,14 +182,14 @@ def _events_of(rows: list[Row], aggregate_id: UUID) -> list[Row]:
 
 
 def _bad(c: Container, tenants: set[str] | None = None) -> tuple[int | None, str]:
-    report = verify(c.ledger, tenants)
+    report = verify(c.log, tenants)
     assert report.ok is (report.first_bad_position is None)
     return report.first_bad_position, report.reason or ""
 
 
 def test_an_untouched_store_verifies(container: Container, history: History) -> None:
     rows = RawStore(container).rows()
-    report = verify(container.ledger)
+    report = verify(container.log)
     assert report.ok, report
     assert report.checked == len(rows)
     last_checkpoint = next(r for r in rows if r.position == history.checkpoints[-1])
@@ -421,31 +421,30 @@ def _forged(previous: Row, victim: Row, holder: str, bump: int = 0) -> bytes:
 
 
 def test_a_store_older_than_the_chain_verifies_and_takes_writes(
-    container: Container, ctx: CommandContext
+    container: Container,
 ) -> None:
     """Events recorded before events carried hashes: a long pool history
     (deeper than Python's recursion limit would allow to fold recursively)
     still takes new writes, verifies as `unhashed` until the first checkpoint
     anchors it, and tampering with it is still found."""
-    ledger = container.ledger
-    chain = ledger.mapper.chain  # type: ignore[attr-defined]
-    ledger.mapper.chain = None  # type: ignore[attr-defined]  # the old release
+    c = container
+    mapper = c.persistence.mapper
+    chain = mapper.chain
+    mapper.chain = None  # the old release
     try:
-        tenant = ledger.create_tenant(ctx, CreateTenant(name="Old")).aggregate.id
-        ledger.set_seat_limit(ctx, SetSeatLimit(tenant_id=tenant, pool="p", limit=5000))
+        tenant = result_id(run(c, CreateTenant(name="Old")))
+        run(c, SetSeatLimit(tenant_id=tenant, pool="p", limit=5000))
         for i in range(1200):
-            cmd = AssignSeat(tenant_id=tenant, pool="p", holder_id=f"old-{i}")
-            ledger.assign_seat(ctx, cmd)
+            run(c, AssignSeat(tenant_id=tenant, pool="p", holder_id=f"old-{i}"))
     finally:
-        ledger.mapper.chain = chain  # type: ignore[attr-defined]
-    legacy = ledger.head()
-    cmd = AssignSeat(tenant_id=tenant, pool="p", holder_id="new")
-    ledger.assign_seat(ctx, cmd)
-    report = verify(ledger)
+        mapper.chain = chain
+    legacy = c.log.head()
+    run(c, AssignSeat(tenant_id=tenant, pool="p", holder_id="new"))
+    report = verify(c.log)
     assert report.ok, report
     assert report.unhashed == legacy
-    assert write_checkpoint(ledger) is not None
-    assert verify(ledger).ok
+    assert checkpoint(c) is not None
+    assert verify(c.log).ok
     raw = RawStore(container)
     victim = next(r for r in raw.rows() if r.decoded().get("holder_id") == "old-7")
     state = victim.decoded()
@@ -454,20 +453,17 @@ def test_a_store_older_than_the_chain_verifies_and_takes_writes(
     assert _bad(container)[0] is not None
 
 
-def test_checkpoints_stay_small_and_still_chain(
-    container: Container, ctx: CommandContext
-) -> None:
-    ledger = container.ledger
+def test_checkpoints_stay_small_and_still_chain(container: Container) -> None:
     for i in range(5):
-        ledger.create_tenant(ctx, CreateTenant(name=f"Small {i}"))
-    first = ledger.head()
-    last = write_checkpoint(ledger, max_heads=3)
+        run(container, CreateTenant(name=f"Small {i}"))
+    first = container.log.head()
+    last = checkpoint(container, max_heads=3)
     assert last is not None
     trail = [r for r in RawStore(container).rows() if r.aggregate_id == AUDIT_TRAIL_ID]
     recorded = [r.decoded() for r in trail if "heads" in r.decoded()]
     assert len(recorded) >= 3 and all(len(r["heads"]) <= 3 for r in recorded)
     assert recorded[-1]["through"] >= first
-    report = verify(ledger)
+    report = verify(container.log)
     assert report.ok and report.since_checkpoint == 0, report
 
 
@@ -500,14 +496,12 @@ def test_a_forged_checkpoint_of_odd_shape_is_tampering_not_a_crash(
 def test_an_unreadable_row_is_reported_and_history_pages_past_it(
     container: Container, history: History
 ) -> None:
-    from api.routes.history import _scan
-
     raw = RawStore(container)
     victim = _events_of(raw.rows(), history.pool_a)[4]
     raw.set_state(victim.position, b"\x00 not json at all")
     position, reason = _bad(container)
     assert position == victim.position and "not readable" in reason
-    page, _ = _scan(container.ledger, 0, 1000, None)
+    page, _ = container.reads.history.events(TEST_KEY, 0, 1000, None)
     [shown] = [e for e in page if e.position == victim.position]
     assert "unreadable" in shown.payload and shown.tenant_id is None
     assert page[-1].position == raw.rows()[-1].position  # nothing after it lost

@@ -13,25 +13,25 @@ from eventsourcing.persistence import StoredEvent
 from domain.commands import AssignSeat, CreateTenant, SetSeatLimit
 from domain.seat_pool import SeatPool, pool_id
 from infra.bootstrap import Container
-from infra.events import CommandContext, to_envelope
+from infra.events import to_envelope
 from projections.envelope import Envelope
 from projections.usage import holders_of, pools_of
+from tests.integration.store_support import cold_container, replayed
+from tests.support import load, result_id, run
 
 TOPIC = "domain.seat_pool:SeatPool.SeatAssigned"
 
 
-def contracted_pool(c: Container, ctx: CommandContext, limit: int) -> UUID:
-    tenant = c.ledger.create_tenant(ctx, CreateTenant(name="Acme")).aggregate
-    c.ledger.set_seat_limit(
-        ctx, SetSeatLimit(tenant_id=tenant.id, pool="expenses", limit=limit)
-    )
-    return UUID(str(tenant.id))
+def contracted_pool(c: Container, limit: int) -> UUID:
+    tenant = result_id(run(c, CreateTenant(name="Acme")))
+    run(c, SetSeatLimit(tenant_id=tenant, pool="expenses", limit=limit))
+    return tenant
 
 
 def record_foundation_assignment(c: Container, tenant: UUID, holder: str) -> int:
     """Writes the bytes the foundation release wrote: no end_date and no
     class_version. Returns the event's position."""
-    pool: Any = c.ledger.repository.get(pool_id(tenant, "expenses"))
+    pool: Any = c.store.get(pool_id(tenant, "expenses"))
     state = {
         "timestamp": datetime.now(UTC),
         "holder_id": holder,
@@ -47,48 +47,48 @@ def record_foundation_assignment(c: Container, tenant: UUID, holder: str) -> int
         originator_id=pool.id,
         originator_version=pool.version + 1,
         topic=TOPIC,
-        state=c.ledger.mapper.transcoder.encode(state),
+        state=c.persistence.mapper.transcoder.encode(state),
     )
-    positions = c.ledger.recorder.insert_events([stored])
+    positions = c.persistence.recorder.insert_events([stored])
     assert positions
     return positions[0]
 
 
-def assign(c: Container, ctx: CommandContext, tenant: UUID, holder: str) -> int:
+def assign(c: Container, tenant: UUID, holder: str) -> int:
     cmd = AssignSeat(tenant_id=tenant, pool="expenses", holder_id=holder)
-    return c.ledger.assign_seat(ctx, cmd).position
+    return run(c, cmd).position
 
 
 def envelope_at(c: Container, position: int) -> Envelope:
-    (notification,) = c.ledger.recorder.select_notifications(position, 1)
-    return to_envelope(notification, c.ledger.mapper.transcoder)
+    (notification,) = c.persistence.recorder.select_notifications(position, 1)
+    return to_envelope(notification, c.persistence.mapper.transcoder)
 
 
 def test_the_aggregate_reads_a_version_1_assignment_without_end_date(
-    container: Container, ctx: CommandContext
+    container: Container,
 ) -> None:
-    tenant = contracted_pool(container, ctx, limit=3)
+    tenant = contracted_pool(container, limit=3)
     record_foundation_assignment(container, tenant, "legacy")
 
-    pool = container.ledger.repository.get(pool_id(tenant, "expenses"))
+    pool = container.store.get(pool_id(tenant, "expenses"))
 
     assert isinstance(pool, SeatPool)
     assert pool.holders == {"legacy": None}
     assert pool.usage(datetime.now(UTC)).used == 1
     # Commands keep working on top of it.
-    assign(container, ctx, tenant, "anna")
-    assert container.ledger.pool(tenant, "expenses").holders == {
+    assign(container, tenant, "anna")
+    assert load(container, SeatPool, pool_id(tenant, "expenses")).holders == {
         "legacy": None,
         "anna": None,
     }
 
 
 def test_envelopes_report_the_schema_the_event_was_stored_with(
-    container: Container, ctx: CommandContext
+    container: Container,
 ) -> None:
-    tenant = contracted_pool(container, ctx, limit=3)
+    tenant = contracted_pool(container, limit=3)
     old = envelope_at(container, record_foundation_assignment(container, tenant, "x"))
-    new = envelope_at(container, assign(container, ctx, tenant, "anna"))
+    new = envelope_at(container, assign(container, tenant, "anna"))
 
     assert (old.type, old.schema_version) == ("SeatAssigned", 1)
     assert old.payload == {"holder_id": "x"}  # the envelope is the stored fact
@@ -98,11 +98,11 @@ def test_envelopes_report_the_schema_the_event_was_stored_with(
 
 
 def test_the_usage_projection_applies_a_version_1_envelope(
-    container: Container, ctx: CommandContext
+    container: Container,
 ) -> None:
-    tenant = contracted_pool(container, ctx, limit=3)
+    tenant = contracted_pool(container, limit=3)
     record_foundation_assignment(container, tenant, "legacy")
-    assign(container, ctx, tenant, "anna")
+    assign(container, tenant, "anna")
 
     container.follower.catch_up()  # feeds every envelope to projections' apply
 
@@ -115,33 +115,29 @@ def test_the_usage_projection_applies_a_version_1_envelope(
         ("legacy", None),
     }
     assert (pool["limit"], pool["used"]) == (3, 2)
-    assert container.follower.position() == container.ledger.head()
+    assert container.follower.position() == container.log.head()
 
 
 def test_snapshots_taken_over_a_version_1_event_rebuild_the_same_pool(
-    container: Container, ctx: CommandContext
+    container: Container,
 ) -> None:
     """The snapshot stores the pool's state, not events: a v1 assignment
     inside it needs no upcasting, and one after it is upcast as usual."""
-    tenant = contracted_pool(container, ctx, limit=100)
+    tenant = contracted_pool(container, limit=100)
     record_foundation_assignment(container, tenant, "before-snapshot")
     for i in range(55):
-        assign(container, ctx, tenant, f"u{i}")
+        assign(container, tenant, f"u{i}")
     record_foundation_assignment(container, tenant, "after-snapshot")
 
-    env = container.settings.eventsourcing_env() | {"AGGREGATE_CACHE_MAXSIZE": ""}
-    from_snapshots = type(container.ledger)(env=env)
-    from_events = type(container.ledger)(env=env | {"IS_SNAPSHOTTING_ENABLED": "n"})
+    pid = pool_id(tenant, "expenses")
+    from_snapshots = cold_container(container)
     try:
-        pid = pool_id(tenant, "expenses")
-        assert from_snapshots.snapshots is not None
-        snapshots = list(from_snapshots.snapshots.get(pid))
+        snapshots = list(from_snapshots.persistence.snapshots.get(pid))
         assert snapshots, "no snapshot was taken"
-        pool = from_snapshots.repository.get(pid)
-        assert vars(pool) == vars(from_events.repository.get(pid))
+        pool = from_snapshots.store.get(pid)
+        assert vars(pool) == vars(replayed(container, pid))
     finally:
         from_snapshots.close()
-        from_events.close()
     assert isinstance(pool, SeatPool)
     assert pool.holders["before-snapshot"] is None
     assert pool.holders["after-snapshot"] is None
