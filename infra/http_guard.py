@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.headers import FIXED_HEADERS
+from infra.http_headers import FIXED_HEADERS
 
 LINGER_S = 1.0  # how long a refused client may go on sending before we close
 

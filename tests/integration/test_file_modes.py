@@ -9,8 +9,8 @@ from pathlib import Path
 
 from domain.commands import CreateTenant
 from infra.bootstrap import Container, bootstrap
-from infra.events import CommandContext
 from infra.settings import Settings
+from tests.support import run
 
 FILES = ("seatledger.sqlite", "seatledger.sqlite-wal", "seatledger.sqlite-shm")
 
@@ -23,7 +23,7 @@ def started(data_dir: Path) -> Container:
     """A container on SQLite with a generated operator key, one event written
     (so the WAL and its index exist while it is open)."""
     c = bootstrap(Settings(data_dir=data_dir), configure_logging=False)
-    c.ledger.create_tenant(CommandContext(actor="key:test"), CreateTenant(name="A"))
+    run(c, CreateTenant(name="A"))
     return c
 
 

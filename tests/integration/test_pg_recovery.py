@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from infra.ledger import Ledger
 
+from infra.eventstore import Log, Persistence
 from infra.settings import Settings
 from tests.conftest import fresh_schema
 from tests.e2e.conftest import _free_port
@@ -87,15 +87,15 @@ def stored_holders(p: Pipeline, tenant: str) -> list[str]:
         database_url=p.env["SEATLEDGER_DATABASE_URL"],
         postgres_schema=p.env["SEATLEDGER_POSTGRES_SCHEMA"],
     ).eventsourcing_env()
-    ledger = Ledger(env=env)
+    store = Persistence(env)
     try:
         return [
             str(e.payload["holder_id"])
-            for e in ledger.envelopes_after(0, 1_000_000)
+            for e in Log(store).after(0, 1_000_000)
             if e.type == "SeatAssigned" and e.tenant_id == tenant
         ]
     finally:
-        ledger.close()
+        store.close()
 
 
 def check_outcomes(p: Pipeline, load: SteadyLoad, tenant: str, api: httpx.Client):

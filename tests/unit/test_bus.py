@@ -94,7 +94,9 @@ def test_a_refused_command_in_a_batch_leaves_nothing_and_disturbs_no_other(
     codes = sorted(a if isinstance(a, str) else "ok" for a in answers)
     assert codes == ["already_assigned", "ok", "ok", "ok", "quota_exhausted"]
     pool_ = store.get(pool_id(tenant, "expenses"))
-    assert isinstance(pool_, SeatPool) and sorted(pool_.holders) == ["a", "b", "c"]
+    # c and d raced for the last seat: one of them holds it, never both.
+    assert isinstance(pool_, SeatPool) and len(pool_.holders) == 3
+    assert {"a", "b"} <= set(pool_.holders)
 
 
 def _answer(bus: CommandBus, command: c.Command) -> Any:
