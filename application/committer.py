@@ -26,7 +26,7 @@ from application.batch import Batch, Decision
 from application.cache import AggregateCache
 from application.jobs import Job
 from application.outcome import Outcome
-from application.ports import AggregateStore, Change, Meta, StaleState
+from application.ports import AggregateStore, Change, Commit, Meta, StaleState
 from application.receipts import Receipt, ReceiptBook
 from application.session import Session
 from application.snapshots import snapshot_due
@@ -34,6 +34,7 @@ from domain.errors import ConcurrencyConflict, DomainError
 
 log = structlog.get_logger(__name__)
 _STOP = object()
+Answer = tuple[Job, Decision | BaseException, datetime]
 
 
 class Committer:
@@ -122,7 +123,10 @@ class Committer:
             if not pending:
                 break
             try:
-                self._attempt(pending)
+                if attempt == 1:
+                    self._attempt(pending)
+                else:
+                    self._attempt_locked(pending)
                 pending = []
             except StaleState:
                 # Nothing was saved; decide again on fresh state, spreading
@@ -153,17 +157,41 @@ class Committer:
         return rest
 
     def _attempt(self, jobs: list[Job]) -> None:
+        """Optimistic: decide on what is cached, then lock, check and save in
+        one round trip (StaleState when another process moved something)."""
+        batch, answers, head = self._decided(jobs, self.store.append)
+        self._answer(batch, answers, head)
+
+    def _attempt_locked(self, jobs: list[Job]) -> None:
+        """After a lost race: take the store's write lock first, then decide
+        and save under it. No other writer commits meanwhile, so what is
+        loaded now stays fresh; only aggregates cached stale from before can
+        fail the check, once, and are loaded again under the same lock."""
+        with self.store.exclusive() as held:
+            try:
+                done = self._decided(jobs, held.append)
+            except StaleState:
+                done = self._decided(jobs, held.append)
+        self._answer(*done)
+
+    def _decided(
+        self, jobs: list[Job], save: Callable[[Commit], int]
+    ) -> tuple[Batch, list[Answer], int]:
         batch = Batch(self.store, self.cache)
-        answers: list[tuple[Job, Decision | BaseException, datetime]] = []
+        answers: list[Answer] = []
         try:
             for job in jobs:
                 now = self.clock()
                 answers.append((job, self._decide(batch, job, now), now))
-            head = self.store.append(batch.commit)
+            head = save(batch.commit)
         except BaseException as exc:
             stale = exc.ids if isinstance(exc, StaleState) else set()
             self.cache.evict(stale | batch.changed_ids())
             raise
+        return batch, answers, head
+
+    def _answer(self, batch: Batch, answers: list[Answer], head: int) -> None:
+        """Only once the batch's transaction committed."""
         self._remember(batch)
         for job, answer, now in answers:
             _resolve(job, answer, now, head)

@@ -65,8 +65,19 @@ class StaleState(Exception):
         self.ids = ids
 
 
+class Held(Protocol):
+    """A save inside a transaction that already holds the store's write lock
+    (raises StaleState only for aggregates cached stale before it)."""
+
+    def append(self, commit: Commit) -> int: ...
+
+
 class AggregateStore(Protocol):
     """The write side, for the command bus."""
+
+    def exclusive(self) -> AbstractContextManager[Held]:
+        """The store's write lock, held while the caller decides and saves:
+        no other writer commits meanwhile (for a batch that lost a race)."""
 
     def load(self, aggregate_id: UUID) -> tuple[Aggregate, int] | None:
         """The aggregate as stored now and the version of the snapshot it was

@@ -12,6 +12,7 @@ follower tail the log by position without skipping an event.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -30,8 +31,14 @@ INSERT_RECEIPT = (
 )
 
 
+class Held(Protocol):
+    def append(self, commit: Commit) -> int: ...
+
+
 class Appender(Protocol):
     def append(self, commit: Commit) -> int: ...
+
+    def exclusive(self) -> AbstractContextManager[Held]: ...
 
     def position_of(self, aggregate_id: UUID, version: int) -> int: ...
 
@@ -70,6 +77,14 @@ def _mapped(p: Persistence, commit: Commit) -> list[list[StoredEvent]]:
     return out
 
 
+def touched(commit: Commit) -> set[UUID]:
+    """What a commit read or wrote: all of it is reloaded when a writer
+    recorded one of its events or receipts first."""
+    return set(commit.reads) | {
+        e.originator_id for c in commit.changes for e in c.events
+    }
+
+
 def hex_id(aggregate_id: UUID | str) -> str:
     return aggregate_id.hex if isinstance(aggregate_id, UUID) else aggregate_id
 
@@ -97,20 +112,25 @@ class Chained:
     def __init__(self, p: Persistence) -> None:
         self.p = p
 
-    def append(self, commit: Commit) -> int:
+    def mapped(self, commit: Commit) -> list[list[StoredEvent]]:
+        """The commit's events as stored (a fresh start of the chain's
+        pending hashes: a refused batch's are forgotten)."""
         chain = self.p.mapper.chain
         if chain is not None:
             chain.begin()
-        try:
-            head = self._save(commit, _mapped(self.p, commit))
-        except IntegrityError as exc:
-            # A receipt or an event another writer recorded first.
-            ids = set(commit.reads) | {
-                e.originator_id for c in commit.changes for e in c.events
-            }
-            raise StaleState(ids) from exc
+        return _mapped(self.p, commit)
+
+    def committed(self) -> None:
+        chain = self.p.mapper.chain
         if chain is not None:
             chain.committed()
+
+    def append(self, commit: Commit) -> int:
+        try:
+            head = self._save(commit, self.mapped(commit))
+        except IntegrityError as exc:
+            raise StaleState(touched(commit)) from exc
+        self.committed()
         return head
 
     def _save(self, commit: Commit, mapped: list[list[StoredEvent]]) -> int:

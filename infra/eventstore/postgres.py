@@ -5,6 +5,8 @@ have been committed, the batch is tried again at once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +15,13 @@ from psycopg.sql import SQL, Identifier
 
 from application.ports import Commit, StaleState
 from infra import pg_pools
-from infra.eventstore.appender import INSERT_RECEIPT, Chained, moved_since, place
+from infra.eventstore.appender import (
+    INSERT_RECEIPT,
+    Chained,
+    Held,
+    moved_since,
+    place,
+)
 from infra.eventstore.persistence import Persistence
 from infra.receipts import SELECTED, receipt_row
 from infra.receipts import TABLE as RECEIPTS
@@ -64,15 +72,10 @@ class PostgresAppender(Chained):
         self, commit: Commit, mapped: list[list[StoredEvent]], sent: list[bool]
     ) -> int:
         rec = self.rec
-        events = [
-            rec.construct_pg_stored_event(
-                s.originator_id, s.originator_version, s.topic, s.state
-            )
-            for stored in mapped
-            for s in stored
-        ]
+        events = self.events_of(mapped)
         reads = list(commit.reads)
         with rec.datastore.get_connection() as conn, conn.transaction():
+            # One round trip: lock, check, insert, pipelined.
             with conn.pipeline():
                 with conn.cursor() as lock:
                     for statement in rec.lock_table_statements:
@@ -93,16 +96,50 @@ class PostgresAppender(Chained):
             moved = moved_since(commit.reads, found)
             if moved:
                 raise StaleState(moved)  # rolls the transaction back
-            rows = insert.fetchall()
-            ids = [r["notification_id"] for r in rows] if events else []
-            head = ids[-1] if ids else int(rows[0]["max"] or 0)
-            place(commit, mapped, ids, head)
-            receipts = [receipt_row(c.receipt) for c in commit.changes if c.receipt]
-            if receipts:
-                with conn.cursor() as cur:
-                    cur.executemany(self.insert_receipt, receipts)
+            head = self._inserted(conn, commit, mapped, insert.fetchall(), events)
             sent.append(True)  # leaving the block sends COMMIT
         return head
+
+    def _inserted(
+        self,
+        conn: Any,
+        commit: Commit,
+        mapped: list[list[StoredEvent]],
+        rows: list[Any],
+        events: list[Any],
+    ) -> int:
+        """Positions from the insert's answer; the receipts written."""
+        ids = [r["notification_id"] for r in rows] if events else []
+        head = ids[-1] if ids else int(rows[0]["max"] or 0)
+        place(commit, mapped, ids, head)
+        receipts = [receipt_row(c.receipt) for c in commit.changes if c.receipt]
+        if receipts:
+            with conn.cursor() as cur:
+                cur.executemany(self.insert_receipt, receipts)
+        return head
+
+    def events_of(self, mapped: list[list[StoredEvent]]) -> list[Any]:
+        return [
+            self.rec.construct_pg_stored_event(
+                s.originator_id, s.originator_version, s.topic, s.state
+            )
+            for stored in mapped
+            for s in stored
+        ]
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Held]:
+        """The store's write lock, held while the caller decides and saves:
+        no other writer commits meanwhile, so what it loads stays fresh."""
+        rec = self.rec
+        with rec.datastore.get_connection() as conn, conn.transaction():
+            with conn.cursor() as cur:
+                for statement in rec.lock_table_statements:
+                    cur.execute(statement, prepare=True)
+            held = _Held(self, conn)
+            yield held
+        if held.appended:
+            self.committed()
 
     def _read(self, query: Any, params: Any) -> list[dict[str, Any]]:
         """One read, tried again at once on a fresh connection when its
@@ -128,3 +165,32 @@ class PostgresAppender(Chained):
     def receipts(self, ids: list[UUID]) -> list[tuple[Any, ...]]:
         rows = self._read(self.select_receipts, ([str(i) for i in ids],))
         return [tuple(row.values()) for row in rows]
+
+
+class _Held:
+    """Saves inside a transaction that already holds the write lock."""
+
+    def __init__(self, appender: PostgresAppender, conn: Any) -> None:
+        self.appender = appender
+        self.conn = conn
+        self.appended = False
+
+    def append(self, commit: Commit) -> int:
+        a = self.appender
+        mapped = a.mapped(commit)
+        with self.conn.cursor() as cur:
+            if commit.reads:
+                cur.execute(a.check, (list(commit.reads),), prepare=True)
+                found = {r["originator_id"]: r["version"] for r in cur.fetchall()}
+                moved = moved_since(commit.reads, found)
+                if moved:  # only an aggregate this process had cached stale
+                    raise StaleState(moved)
+            events = a.events_of(mapped)
+            if events:
+                cur.execute(a.rec.insert_events_statement, (events,), prepare=True)
+            else:
+                cur.execute(a.rec.max_notification_id_statement)
+            rows = cur.fetchall()
+        head = a._inserted(self.conn, commit, mapped, rows, events)
+        self.appended = True
+        return head

@@ -5,6 +5,8 @@ connection to the database file."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +16,7 @@ from application.ports import Commit, StaleState
 from infra.eventstore.appender import (
     INSERT_RECEIPT,
     Chained,
+    Held,
     hex_id,
     moved_since,
     place,
@@ -46,13 +49,19 @@ class SqliteAppender(Chained):
         return self._conn
 
     def _save(self, commit: Commit, mapped: list[list[StoredEvent]]) -> int:
+        with self._locked() as conn:
+            return self._write(conn, commit, mapped)
+
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE (the one writer) ... COMMIT, or ROLLBACK."""
         conn = self._connection()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:  # locked past the timeout
             raise OperationalError(exc) from exc
         try:
-            head = self._write(conn, commit, mapped)
+            yield conn
             conn.execute("COMMIT")
         except sqlite3.IntegrityError as exc:
             conn.execute("ROLLBACK")
@@ -63,7 +72,19 @@ class SqliteAppender(Chained):
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return head
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Held]:
+        """The write lock, held while the caller decides and saves."""
+        held = _Held(self)
+        try:
+            with self._locked() as conn:
+                held.conn = conn
+                yield held
+        except IntegrityError as exc:
+            raise StaleState(set()) from exc
+        if held.appended:
+            self.committed()
 
     def _write(
         self, conn: sqlite3.Connection, commit: Commit, mapped: list[list[StoredEvent]]
@@ -126,3 +147,18 @@ class SqliteAppender(Chained):
             )
             row = cur.fetchone()
         return int(row[0]) if row else 0
+
+
+class _Held:
+    """Saves inside the transaction that holds the write lock."""
+
+    def __init__(self, appender: SqliteAppender) -> None:
+        self.appender = appender
+        self.conn: sqlite3.Connection | None = None
+        self.appended = False
+
+    def append(self, commit: Commit) -> int:
+        assert self.conn is not None
+        head = self.appender._write(self.conn, commit, self.appender.mapped(commit))
+        self.appended = True
+        return head

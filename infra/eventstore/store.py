@@ -4,6 +4,7 @@ the reads (current state, a past version, state at an instant)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -13,7 +14,7 @@ from eventsourcing.domain import Aggregate, Snapshot
 
 from application.ports import Commit
 from application.receipts import Receipt
-from infra.eventstore.appender import Appender, appender_for
+from infra.eventstore.appender import Appender, Held, appender_for
 from infra.eventstore.persistence import Persistence
 from infra.receipts import receipt_of
 
@@ -50,6 +51,9 @@ class Store:
 
     def append(self, commit: Commit) -> int:
         return self._appender.append(commit)
+
+    def exclusive(self) -> AbstractContextManager[Held]:
+        return self._appender.exclusive()
 
     def snapshot(self, aggregate: Aggregate) -> None:
         snapshot_class = getattr(type(aggregate), "Snapshot", Snapshot)

@@ -5,8 +5,10 @@ a load rebuilds an aggregate by replaying them, as the real store does."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,7 +26,8 @@ class MemoryStore:
         self.receipts: dict[UUID, Receipt] = {}
         self.appends = 0  # transactions, to see group commit
         self.snapshots: dict[UUID, int] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._held = False
 
     # AggregateStore
     def load(self, aggregate_id: UUID) -> tuple[Aggregate, int] | None:
@@ -34,7 +37,7 @@ class MemoryStore:
         return (aggregate, 0) if aggregate is not None else None
 
     def append(self, commit: Commit) -> int:
-        with self._lock:
+        with self._lock if not self._held else contextlib.nullcontext():
             moved = {
                 i
                 for i, version in commit.reads.items()
@@ -61,6 +64,17 @@ class MemoryStore:
                     change.receipt.position = change.position
                     self.receipts[change.receipt.receipt_id] = change.receipt
             return len(self.log)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[MemoryStore]:
+        """The write lock held while the caller decides: saves through the
+        held handle (this store) check and append under it."""
+        with self._lock:
+            self._held = True
+            try:
+                yield self
+            finally:
+                self._held = False
 
     def snapshot(self, aggregate: Aggregate) -> None:
         self.snapshots[aggregate.id] = aggregate.version
