@@ -47,7 +47,7 @@ MANAGE = "rename, logo, members, invitations, assignments, place/cancel orders"
 ACCEPT = "accept an invitation"
 READ = "read state, projections and reports"
 HISTORY = "history, /v1/events, verify"
-KEYS = "create / revoke keys"
+KEYS = "create / revoke / list keys"
 
 # Where the target tenant stands, seen from the key's tenant.
 OWN = "own tenant"
@@ -334,6 +334,10 @@ def _projection(w: World, t: str) -> Call:
     return Call({"tenant_id": t}, query=w.caught_up())
 
 
+def _projection_query(w: World, t: str) -> Call:
+    return Call(query={"tenant_id": t, **w.caught_up()})
+
+
 T = "/v1/tenants/{tenant_id}"
 INV = "/v1/invitations/{invitation_id}"
 ORD = "/v1/license-orders/{order_id}"
@@ -491,6 +495,7 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
             targeted=False,
         ),
     ),
+    ("GET", "/v1/api-keys"): (v(KEYS, _projection_query, 200),),
     ("DELETE", "/v1/api-keys/{key_id}"): (
         v(
             KEYS,
@@ -890,8 +895,8 @@ def test_an_out_of_scope_projection_read_is_404_before_projection_behind(
     params["pool"] = "members"
     url = path.format(**params)
     query: dict[str, object] = {"min_position": 10**15, "wait_ms": 0}
-    if "{tenant_id}" not in path:  # GET /v1/tenants names its tenant here
-        query["parent_id"] = world.ids["X"]
+    if "{tenant_id}" not in path:  # the tenant is named in the query
+        query["parent_id"] = query["tenant_id"] = world.ids["X"]
     r = world.clients["analyst@P"].get(url, params=query)
     assert (r.status_code, error_code(r)) == (404, "not_found"), r.text
 
