@@ -623,6 +623,29 @@ def test_a_replayed_command_id_is_checked_against_the_new_caller(
         assert "result" not in r.json() or r.json()["result"] is None, r.text
 
 
+def test_a_command_id_names_a_command_of_the_calling_key_only(world: World) -> None:
+    """Issue 11: command ids were global, so another key sending a known
+    command_id got the first command's answer (or idempotency_key_reused)
+    and so learnt of it. Each key's command_id now names its own command:
+    the same id from another key that may write there runs as a new one."""
+    tid = world.ids["C"]
+    first = command("AddMember", tid, email=world.email(), role="member").json
+    a = world.op.post("/v1/commands", json=first)
+    assert a.status_code == 201, a.text
+    other = {**first, "payload": {"email": world.email(), "role": "member"}}
+    b = world.clients["tenant_admin@C"].post("/v1/commands", json=other)
+    assert b.status_code == 201, b.text
+    assert b.json()["result"]["member_id"] != a.json()["result"]["member_id"]
+    assert b.json()["position"] > a.json()["position"]
+    # The very same envelope from a third key runs too, and is judged on its
+    # own: the email now belongs to the first command's member.
+    c = world.clients["partner@P"].post("/v1/commands", json=first)
+    assert (c.status_code, error_code(c)) == (409, "already_member"), c.text
+    assert a.json()["result"]["member_id"] not in c.text
+    again = world.op.post("/v1/commands", json=first)  # the first key: a repeat
+    assert again.json() == a.json()
+
+
 def test_an_idempotency_key_replays_only_for_the_key_that_used_it(
     world: World,
 ) -> None:
