@@ -26,6 +26,7 @@ from api.routes import (
     tenants,
 )
 from consumers.checkpointer import Checkpointer
+from infra import receipts
 from infra.audit import write_checkpoint
 from infra.bootstrap import Container
 
@@ -37,12 +38,15 @@ def create_app(c: Container) -> FastAPI:
             lambda: write_checkpoint(c.log, c.store, c.bus),
             c.settings.checkpoint_interval_s,
         )
+        pruner = receipts.pruner(c.db, c.clock, c.settings.idempotency_ttl_h)
         if c.embedded_projector:
             c.follower.start(c.health)
         checkpointer.start()
+        pruner.start()
         try:
             yield
         finally:
+            pruner.stop()
             checkpointer.stop()
             c.follower.stop()
 

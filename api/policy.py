@@ -60,6 +60,7 @@ ROUTE_RULES: dict[tuple[str, str], Action | type[c.Command]] = {
     ("GET", "/v1/audit/verify"): HISTORY,
     ("POST", "/v1/commands"): c.Command,  # each command's own rule
     ("POST", "/v1/api-keys"): c.CreateApiKey,
+    ("GET", "/v1/api-keys"): Action.MANAGE_KEYS,  # the keys it may revoke
     ("DELETE", "/v1/api-keys/{key_id}"): c.RevokeApiKey,
 }
 

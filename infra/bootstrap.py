@@ -20,6 +20,7 @@ from application.bus import CommandBus
 from application.committer import Committer
 from application.keys import Authenticator
 from application.queries.history import HistoryReads
+from application.queries.keys import KeyReads
 from application.queries.listing import TenantListing
 from application.queries.projected import ProjectedReads
 from application.queries.reads import Reads
@@ -200,6 +201,7 @@ def _reads(
         usage=UsageReads(store, scope),
         history=HistoryReads(log, scope, lambda tenants: verify(log, tenants)),
         listing=TenantListing(db, store, scope),
+        keys=KeyReads(db, scope),
     )
 
 

@@ -261,6 +261,18 @@ def checkpoint() -> None:
     )
 
 
+@app.command("prune-receipts")
+def prune_receipts() -> None:
+    """Delete the command receipts older than SEATLEDGER_IDEMPOTENCY_TTL_H
+    (serve does so every hour): a repeat of their commands runs again."""
+    from infra.receipts import prune_expired
+
+    with _opened() as c:
+        ttl_h = c.settings.idempotency_ttl_h
+        pruned = prune_expired(c.db, c.clock(), ttl_h)
+    console.print(f"{pruned} receipt(s) older than {ttl_h:g} hours pruned.")
+
+
 @app.command()
 def replay(
     projection: list[str] = typer.Option(

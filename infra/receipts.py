@@ -1,17 +1,24 @@
 """The receipts table: written in the save transaction of a command's events
 (infra/eventstore/appender.py), read back by the command bus, pruned after
-SEATLEDGER_IDEMPOTENCY_TTL_H."""
+SEATLEDGER_IDEMPOTENCY_TTL_H (`serve` every hour, `seatledger
+prune-receipts` on demand)."""
 
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import structlog
+
 from application.receipts import Receipt
+from consumers.periodic import Periodic
+from infra.db import Database
 from projections.sql import Tx
+
+log = structlog.get_logger(__name__)
 
 TABLE = "command_receipts"
 COLUMNS = (
@@ -55,7 +62,9 @@ def receipt_row(r: Receipt) -> tuple[Any, ...]:
         r.result_version,
         json.dumps(r.error) if r.error is not None else None,
         r.position,
-        time.time(),
+        # The service's clock, as the pruning cut-off is: a receipt is kept
+        # the TTL measured on one clock.
+        r.decided_at.timestamp(),
     )
 
 
@@ -92,11 +101,42 @@ def receipt_of(row: tuple[Any, ...]) -> Receipt:
     return _receipt(row)
 
 
-def prune(tx: Tx, before: datetime) -> int:
-    """Deletes receipts recorded before `before`: a repeat after that runs
-    again (API.md keeps them at least 24 hours)."""
+PRUNE_BATCH = 10_000  # rows per transaction: writers wait only briefly
+PRUNE_EVERY_S = 3600.0
+
+
+def prune(tx: Tx, before: datetime, limit: int = PRUNE_BATCH) -> int:
+    """Deletes up to `limit` receipts recorded before `before`; returns how
+    many. A repeat of their commands then runs again."""
     rows = tx.execute(
-        f"DELETE FROM {TABLE} WHERE recorded_at < ? RETURNING receipt_id",
-        (before.timestamp(),),
+        f"DELETE FROM {TABLE} WHERE receipt_id IN ("
+        f" SELECT receipt_id FROM {TABLE} WHERE recorded_at < ? LIMIT ?)"
+        " RETURNING receipt_id",
+        (before.timestamp(), limit),
     )
     return len(rows)
+
+
+def prune_expired(db: Database, now: datetime, ttl_h: float) -> int:
+    """Deletes every receipt older than `ttl_h` hours at `now`, a batch per
+    transaction (SQLite has one writer: a long delete would hold commands
+    up); returns how many. Receipts are so kept at least the TTL."""
+    before, pruned = now - timedelta(hours=ttl_h), 0
+    while True:
+        with db.transaction() as tx:
+            deleted = prune(tx, before)
+        pruned += deleted
+        if deleted < PRUNE_BATCH:
+            return pruned
+
+
+def pruner(db: Database, clock: Callable[[], datetime], ttl_h: float) -> Periodic:
+    """`serve`'s pruning: at start, then every hour, so no receipt outlives
+    the TTL by more than an hour."""
+
+    def job() -> None:
+        pruned = prune_expired(db, clock(), ttl_h)
+        if pruned:
+            log.info("receipts pruned", count=pruned, ttl_h=ttl_h)
+
+    return Periodic("receipt-pruner", job, PRUNE_EVERY_S)

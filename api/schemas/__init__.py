@@ -6,7 +6,7 @@ same over REST, `POST /v1/commands` and Kafka. Every public name is
 re-exported here, so `from api.schemas import X` is the way to import them."""
 
 from api.schemas.common import Body
-from api.schemas.keys import CreateKeyBody, KeyOut, KeysOut
+from api.schemas.keys import CreateKeyBody, KeyListed, KeyOut, KeysOut
 from api.schemas.members import (
     AcceptBody,
     AddMemberBody,
@@ -54,6 +54,7 @@ __all__ = [
     "InvitationOut",
     "InvitationsOut",
     "InviteBody",
+    "KeyListed",
     "KeyOut",
     "KeysOut",
     "LicenseBody",

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.schemas.common import Body, body_of
 from application.auth import Role
@@ -31,7 +31,10 @@ class KeyListed(BaseModel):
 
 
 class KeysOut(BaseModel):
-    keys: list[KeyListed]
+    keys: list[KeyListed] = Field(
+        description="the keys the calling key may revoke, oldest first"
+    )
+    position: int = Field(description="every event up to here is in this list")
 
 
 __all__ = ["CreateKeyBody", "KeyListed", "KeyOut", "KeysOut"]

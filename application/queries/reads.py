@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.queries.history import HistoryReads
+from application.queries.keys import KeyReads
 from application.queries.listing import TenantListing
 from application.queries.projected import ProjectedReads
 from application.queries.scope import Scope
@@ -20,3 +21,4 @@ class Reads:
     usage: UsageReads
     history: HistoryReads
     listing: TenantListing
+    keys: KeyReads

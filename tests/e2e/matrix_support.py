@@ -4,6 +4,8 @@ and one `seatledger serve` per test module."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tempfile
 import time
@@ -119,3 +121,31 @@ def server_fault(server: Server, correlation_id: str, wait_s: float = 3.0) -> st
         if time.monotonic() >= deadline:
             return ""
         time.sleep(0.05)
+
+
+def revealed_tenants(r: httpx.Response) -> set[str | None]:
+    """Every tenant an answer names: each `tenant_id` anywhere in a JSON
+    body (None for events of no tenant), or a CSV's `tenant_id` column."""
+    ctype = r.headers.get("content-type", "")
+    if ctype.startswith("text/csv"):
+        rows = csv.DictReader(io.StringIO(r.text))
+        if "tenant_id" not in (rows.fieldnames or []):
+            return set()
+        return {row["tenant_id"] or None for row in rows}
+    if not ctype.startswith("application/json"):
+        return set()
+    found: set[str | None] = set()
+    _collect(r.json(), found)
+    return found
+
+
+def _collect(value: Any, found: set[str | None]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "tenant_id" and (inner is None or isinstance(inner, str)):
+                found.add(inner)
+            else:
+                _collect(inner, found)
+    elif isinstance(value, list):
+        for inner in value:
+            _collect(inner, found)

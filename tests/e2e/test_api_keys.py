@@ -6,14 +6,9 @@ stored or logged, and who may issue which key."""
 from __future__ import annotations
 
 import base64
-import json
-import sqlite3
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,46 +17,9 @@ import pytest
 
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import problem
+from tests.e2e.store_support import Store, store_of
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-
-@dataclass
-class Store:
-    """Read-only access to the server's own database (SQLite file or schema)."""
-
-    path: Path | None = None
-    pg_url: str = ""
-    schema: str = ""
-
-    def rows(self, q: str, *args: Any) -> list[tuple[Any, ...]]:
-        if self.path is not None:
-            with closing(sqlite3.connect(self.path)) as con:
-                return con.execute(q.replace("%s", "?"), args).fetchall()
-        opts = f"-c search_path={self.schema}"
-        with psycopg.connect(self.pg_url, options=opts) as conn:
-            return conn.execute(q, args).fetchall()
-
-    @property
-    def events_table(self) -> str:
-        return "stored_events" if self.path else "seatledger_events"
-
-    def tables(self) -> dict[str, list[tuple[Any, ...]]]:
-        if self.path:
-            names = self.rows("SELECT name FROM sqlite_master WHERE type = 'table'")
-        else:
-            q = "SELECT table_name FROM information_schema.tables WHERE table_schema=%s"
-            names = self.rows(q, self.schema)
-        return {n: self.rows(f'SELECT * FROM "{n}"') for (n,) in names}
-
-    def events(self) -> list[tuple[int, str, str, dict[str, Any]]]:
-        """(position, originator id, topic, decoded state), in order."""
-        pos = "rowid" if self.path else "notification_id"
-        q = f"SELECT {pos}, originator_id, topic, state FROM {self.events_table}"
-        return sorted(
-            (int(p), str(uuid.UUID(str(o))), t, json.loads(bytes(s)))
-            for p, o, t, s in self.rows(q)
-        )
 
 
 @pytest.fixture
@@ -69,12 +27,7 @@ def srv(backend: str, request: pytest.FixtureRequest) -> tuple[Server, Store]:
     # The server fixture passes os.environ on: the most talkative log level.
     request.getfixturevalue("monkeypatch").setenv("SEATLEDGER_LOG_LEVEL", "DEBUG")
     server: Server = request.getfixturevalue("server")
-    environ = Path(f"/proc/{server.process.pid}/environ").read_bytes().split(b"\0")
-    env = dict(e.decode().split("=", 1) for e in environ if b"=" in e)
-    if backend == "sqlite":
-        return server, Store(Path(env["SEATLEDGER_DATA_DIR"]) / "seatledger.sqlite")
-    pg = request.getfixturevalue("pg_url")
-    return server, Store(pg_url=pg, schema=env["SEATLEDGER_POSTGRES_SCHEMA"])
+    return server, store_of(server, backend, request)
 
 
 def blob(rows: list[tuple[Any, ...]]) -> bytes:
@@ -260,15 +213,24 @@ def test_who_may_issue_which_key(srv) -> None:
         problem(post_key(op, "partner", UNKNOWN), 404, "not_found")
         problem(post_key(op, "root", None), 422, "validation_error")
         admin, partner = new_key(op, "tenant_admin", a), new_key(op, "partner", a)
+        readers = [new_key(op, role, a) for role in ("auditor", "analyst")]
     with server.client("sl_not_a_key") as nobody:
         problem(post_key(nobody, "root", a), 401, "unauthorized")  # 401 first
     with server.client(admin["secret"]) as c:
         problem(post_key(c, "superuser", b), 422, "validation_error")  # before 403
         for role, t in [("operator", a), ("partner", a), ("service", b)]:
             problem(post_key(c, role, t), 403, "forbidden")
+        # Issue 11: a tenant admin issued auditor and analyst keys of its own
+        # tenant, which read the whole subtree it may not read itself.
+        for role in ("auditor", "analyst"):
+            problem(post_key(c, role, a), 403, "forbidden")
+        for reader in readers:
+            path = f"/v1/api-keys/{reader['key_id']}"
+            problem(c.delete(path), 403, "forbidden")
         problem(post_key(c, "auditor", None), 403, "forbidden")
         problem(post_key(c, "tenant_admin", UNKNOWN), 403, "forbidden")
         assert post_key(c, "service", a).status_code == 201
+        assert post_key(c, "tenant_admin", a).status_code == 201
         problem(c.delete(f"/v1/api-keys/{partner['key_id']}"), 403, "forbidden")
     with server.client(partner["secret"]) as p:
         # A write out of scope is 403 whether or not the tenant exists.

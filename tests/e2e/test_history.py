@@ -228,13 +228,33 @@ def test_a_scoped_key_sees_only_its_subtree(srv: Server, c: httpx.Client) -> Non
                 problem(r, 404, "not_found")
 
 
-def test_a_tenant_admin_reads_its_own_history_only(
-    srv: Server, c: httpx.Client
+@pytest.mark.parametrize("role", ["tenant_admin", "service"])
+def test_a_parents_own_tenant_key_reads_and_verifies_its_own_events_only(
+    srv: Server, c: httpx.Client, role: str
 ) -> None:
+    """Issue 11: a tenant_admin or service key of a parent read every event
+    of its sub-tenants through /v1/events without tenant_id (437 in the
+    probe), and verify covered them; "own tenant" is exact for reads too."""
     ids = family(c)
-    with key(srv, c, "tenant_admin", ids["C"]) as (_, admin):
-        assert {e["tenant_id"] for e in every_event(admin)} == {ids["C"]}
-        problem(admin.get(f"/v1/tenants/{ids['P']}/history"), 404, "not_found")
+    with key(srv, c, role, ids["P"]) as (_, scoped):
+        own = every_event(c, f"/v1/tenants/{ids['P']}/history")
+        seen = every_event(scoped)
+        assert [e["position"] for e in seen] == [e["position"] for e in own]
+        assert {e["tenant_id"] for e in seen} == {ids["P"]}
+        for params in ({}, {"tenant_id": ids["P"]}):
+            report = ok(scoped.get("/v1/audit/verify", params=params))
+            assert report["checked"] == len(own), (params, report)
+        for r in (
+            scoped.get(f"/v1/tenants/{ids['C']}/history"),
+            scoped.get("/v1/events", params={"tenant_id": ids["C"]}),
+            scoped.get("/v1/audit/verify", params={"tenant_id": ids["C"]}),
+        ):
+            problem(r, 404, "not_found")
+    with key(srv, c, "auditor", ids["P"]) as (_, auditor):  # a subtree reader
+        below = every_event(c, f"/v1/tenants/{ids['C']}/history")
+        mine = every_event(c, f"/v1/tenants/{ids['P']}/history")
+        report = ok(auditor.get("/v1/audit/verify"))
+        assert report["checked"] == len(mine) + len(below), report
 
 
 def test_events_of_no_tenant_are_for_unscoped_keys_only(

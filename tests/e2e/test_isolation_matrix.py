@@ -1,22 +1,22 @@
 """The exhaustive isolation test: every /v1 route x every role x a target
-inside and outside the key's scope, against one real server.
+at every position around the key's tenant (its own, parent, ancestor,
+child, grandchild, sibling, unrelated), against one real server.
 
 The routes come from the application's own route table, so a new route
 cannot escape: it must have an authorization rule (api/policy.py) and a
 request factory here, or this module fails. The expected outcome comes from
-the role table in API.md ("Keys"), written out below as data; the
-implementation (Principal.in_scope, RULES, ROUTE_RULES) is what is checked,
-never consulted.
-
-Tree: R (root) -> P (the partner's tenant) -> C (child) -> G (grandchild),
-and an unrelated root X; every tenant holds `multi_tenant`.
+the role table in API.md ("Keys"), written out as data in
+matrix_contract.py; the implementation (Principal.in_scope, RULES,
+ROUTE_RULES) is what is checked, never consulted. An allowed read is also
+checked for what it answers: every tenant it names must be one the key may
+read (what each kind of read covers, and every query parameter that could
+widen it, is the content matrix of test_read_scope_matrix.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -24,6 +24,26 @@ import pytest
 
 from api.policy import ROUTE_RULES
 from tests.e2e.conftest import KEY, Server
+from tests.e2e.matrix_contract import (
+    ACCEPT,
+    APPROVE,
+    BY_NAME,
+    CONTRACT,
+    CREATE_ROOT,
+    CREATE_SUB,
+    GHOST,
+    HISTORY,
+    KEYS,
+    MANAGE,
+    OWN,
+    PRINCIPALS,
+    READ,
+    ROLES,
+    Who,
+    allowed,
+    issues,
+    position,
+)
 from tests.e2e.matrix_support import (
     WRITES,
     Route,
@@ -32,272 +52,9 @@ from tests.e2e.matrix_support import (
     error_code,
     module_server,
     openapi_routes,
+    revealed_tenants,
 )
-
-# ---------------------------------------------------------------------------
-# The contract, as data (API.md "Keys").
-# ---------------------------------------------------------------------------
-
-# Rows of the role table.
-CREATE_ROOT = "create root tenant"
-CREATE_SUB = "create sub-tenant"
-CONTRACT = "pool limits, feature licenses, handover, suspend, close"
-APPROVE = "approve / reject license orders"
-MANAGE = "rename, logo, members, invitations, assignments, place/cancel orders"
-ACCEPT = "accept an invitation"
-READ = "read state, projections and reports"
-HISTORY = "history, /v1/events, verify"
-KEYS = "create / revoke keys"
-
-# Where the target tenant stands, seen from the key's tenant.
-OWN = "own tenant"
-DESC = "strict descendant"
-OUTSIDE = "outside the subtree"
-ANY = "any tenant (unscoped key)"
-NONE = "no tenant (a root tenant, an unscoped key)"
-
-EVERYTHING = frozenset(
-    {CREATE_ROOT, CREATE_SUB, CONTRACT, APPROVE, MANAGE, ACCEPT, READ, HISTORY, KEYS}
-)
-OWN_TENANT = frozenset({CREATE_SUB, MANAGE, ACCEPT, READ, HISTORY})
-
-# (role, relation) -> the actions the contract allows; anything missing: none.
-ALLOWED: dict[tuple[str, str], frozenset[str]] = {
-    ("operator", ANY): EVERYTHING,
-    ("operator", NONE): frozenset({CREATE_ROOT, KEYS}),
-    ("partner", OWN): OWN_TENANT | {KEYS},
-    ("partner", DESC): OWN_TENANT | {CONTRACT, APPROVE, KEYS},
-    ("tenant_admin", OWN): OWN_TENANT | {KEYS},
-    ("service", OWN): OWN_TENANT,
-    ("auditor", OWN): frozenset({READ, HISTORY}),
-    ("auditor", DESC): frozenset({READ, HISTORY}),
-    ("auditor", ANY): frozenset({READ, HISTORY}),
-    ("analyst", OWN): frozenset({READ}),
-    ("analyst", DESC): frozenset({READ}),
-    ("analyst", ANY): frozenset({READ}),
-}
-# Key roles a key may never issue or revoke, even where it manages keys: a
-# key never grants more than it holds (a tenant_admin's auditor or analyst
-# key would read the whole subtree, which the tenant_admin cannot).
-NEVER_ISSUES: dict[str, frozenset[str]] = {
-    "operator": frozenset(),
-    "partner": frozenset({"operator"}),
-    "tenant_admin": frozenset({"operator", "partner", "auditor", "analyst"}),
-}
-ROLES = ("operator", "partner", "tenant_admin", "service", "auditor", "analyst")
-
-
-def allowed(role: str, relation: str, action: str) -> bool:
-    return action in ALLOWED.get((role, relation), frozenset())
-
-
-# ---------------------------------------------------------------------------
-# The tree and the keys.
-# ---------------------------------------------------------------------------
-
-PARENT: dict[str, str | None] = {"R": None, "P": "R", "C": "P", "G": "C", "X": None}
-GHOST = "00000000-0000-4000-8000-00000000dead"  # a tenant that does not exist
-
-
-@dataclass(frozen=True)
-class Who:
-    name: str
-    role: str
-    home: str | None  # the key's tenant (a label of PARENT), None: unscoped
-    targets: tuple[str, ...]  # tenants the matrix aims this key at
-
-
-PRINCIPALS = (
-    Who("operator", "operator", None, ("C", "X")),
-    Who("partner@P", "partner", "P", ("R", "P", "C", "X")),
-    Who("tenant_admin@C", "tenant_admin", "C", ("P", "C", "G", "X")),
-    Who("service@C", "service", "C", ("P", "C", "G", "X")),
-    Who("auditor@P", "auditor", "P", ("R", "P", "C", "X")),
-    Who("analyst@P", "analyst", "P", ("R", "P", "C", "X")),
-    Who("auditor", "auditor", None, ("C", "X")),
-    Who("analyst", "analyst", None, ("C", "X")),
-)
-BY_NAME = {who.name: who for who in PRINCIPALS}
-
-
-def relation(who: Who, target: str | None) -> str:
-    if target is None:
-        return NONE
-    if who.home is None:
-        return ANY
-    if target == who.home:
-        return OWN
-    up = PARENT[target]
-    while up is not None:
-        if up == who.home:
-            return DESC
-        up = PARENT[up]
-    return OUTSIDE
-
-
-# ---------------------------------------------------------------------------
-# The world: one server, the tree, a client per key, fresh resources on demand.
-# ---------------------------------------------------------------------------
-
-
-class World:
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        self.op = server.client()  # the bootstrap operator key
-        self.anonymous = httpx.Client(base_url=server.base_url, timeout=30)
-        self.position = 0
-        self.ids: dict[str, str] = {}
-        self.secrets: dict[str, str] = {}
-        self.clients: dict[str, httpx.Client] = {}
-
-    def build(self) -> None:
-        for label, parent in PARENT.items():  # parents come first
-            self.ids[label] = self.tenant(self.ids[parent] if parent else None)
-        for who in PRINCIPALS:
-            tenant = self.ids[who.home] if who.home else None
-            body = {"name": f"matrix {who.name}", "role": who.role}
-            if tenant:
-                body["tenant_id"] = tenant
-            created = self.ok(self.op.post("/v1/api-keys", json=body), 201)
-            assert created["secret"], created
-            self.secrets[who.name] = created["secret"]
-            self.clients[who.name] = self.server.client(created["secret"])
-
-    def close(self) -> None:
-        self.op.close()
-        self.anonymous.close()
-        for client in self.clients.values():
-            client.close()
-
-    def ok(self, r: httpx.Response, status: int) -> dict[str, Any]:
-        req = r.request
-        assert r.status_code == status, (
-            f"setup {req.method} {req.url}: {r.status_code} {r.text}"
-        )
-        body: dict[str, Any] = r.json()
-        self.position = max(self.position, int(body.get("position") or 0))
-        return body
-
-    # Values ------------------------------------------------------------------
-    @staticmethod
-    def slug(prefix: str) -> str:
-        return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-    @staticmethod
-    def name() -> str:
-        return f"Matrix {uuid.uuid4().hex}"
-
-    @staticmethod
-    def email() -> str:
-        return f"m{uuid.uuid4().hex[:16]}@matrix.example"
-
-    def caught_up(self) -> dict[str, int]:
-        """Query for projection reads: wait until every setup write is in."""
-        return {"min_position": self.position, "wait_ms": 5000}
-
-    # Fresh resources, created with the operator key (random ids for GHOST) ----
-    def tenant(self, parent: str | None) -> str:
-        body: dict[str, Any] = {"name": self.name()}
-        if parent:
-            body["parent_id"] = parent
-        tid = str(self.ok(self.op.post("/v1/tenants", json=body), 201)["tenant_id"])
-        licenses = f"/v1/tenants/{tid}/licenses"
-        self.ok(self.op.post(licenses, json={"feature": "multi_tenant"}), 201)
-        return tid
-
-    def child(self, tid: str) -> str:
-        return self.tenant(tid)
-
-    def license(self, tid: str) -> str:
-        feature = self.slug("f")
-        if tid != GHOST:
-            path = f"/v1/tenants/{tid}/licenses"
-            self.ok(self.op.post(path, json={"feature": feature}), 201)
-        return feature
-
-    def pool(self, tid: str) -> str:
-        pool = self.slug("p")
-        if tid != GHOST:
-            path = f"/v1/tenants/{tid}/seats/{pool}"
-            self.ok(self.op.put(path, json={"limit": 5}), 200)
-        return pool
-
-    def holder(self, tid: str) -> dict[str, str]:
-        pool, holder = self.pool(tid), f"holder-{uuid.uuid4().hex[:8]}"
-        if tid != GHOST:
-            path = f"/v1/tenants/{tid}/seats/{pool}/assignments"
-            self.ok(self.op.post(path, json={"holder_id": holder}), 201)
-        return {"pool": pool, "holder_id": holder}
-
-    def member(self, tid: str, role: str = "member") -> str:
-        if tid == GHOST:
-            return str(uuid.uuid4())
-        body = {"email": self.email(), "role": role}
-        r = self.op.post(f"/v1/tenants/{tid}/members", json=body)
-        return str(self.ok(r, 201)["member_id"])
-
-    def with_admin(self, tid: str) -> str:
-        self.member(tid, role="admin")
-        return tid
-
-    def invitation(self, tid: str) -> str:
-        body = {"email": self.email(), "role": "member"}
-        r = self.op.post(f"/v1/tenants/{tid}/invitations", json=body)
-        return str(self.ok(r, 201)["invitation_id"])
-
-    def order(self, tid: str) -> str:
-        body = {"pool": self.slug("o"), "quantity": 1}
-        r = self.op.post(f"/v1/tenants/{tid}/license-orders", json=body)
-        return str(self.ok(r, 201)["order_id"])
-
-    def key(self, tid: str | None, role: str = "auditor") -> str:
-        body: dict[str, Any] = {"name": "matrix victim", "role": role}
-        if tid:
-            body["tenant_id"] = tid
-        return str(self.ok(self.op.post("/v1/api-keys", json=body), 201)["key_id"])
-
-    # Sending -------------------------------------------------------------------
-    def send(self, who: str, route: Route, call: Call) -> httpx.Response:
-        method, template = route
-        client = self.op if who == "bootstrap" else self.clients[who]
-        return client.request(
-            method,
-            template.format(**call.path),
-            json=call.json,
-            params=call.query,
-        )
-
-
-@dataclass
-class Call:
-    path: dict[str, str] = field(default_factory=dict)
-    json: Any = None
-    query: dict[str, Any] = field(default_factory=dict)
-
-
-Build = Callable[[World, str], Call]
-
-
-@dataclass(frozen=True)
-class Variant:
-    action: str  # the contract's row
-    build: Build  # a request on a fresh resource of the target tenant
-    ok: frozenset[int]  # what an allowed call answers
-    label: str = ""
-    targeted: bool = True  # False: aims at no tenant (root tenant, unscoped key)
-    fresh: bool = False  # acts on a fresh child of the target (same relation)
-    named: bool = True  # the tenant is in the path or body, not behind a resource id
-
-
-def v(action: str, build: Build, *ok: int, **kw: Any) -> Variant:
-    return Variant(action, build, frozenset(ok), **kw)
-
-
-def command(kind: str, tid: str | None, **payload: Any) -> Call:
-    envelope = {"command_id": str(uuid.uuid4()), "type": kind, "payload": payload}
-    if tid:
-        envelope["tenant_id"] = tid
-    return Call(json=envelope)
+from tests.e2e.matrix_world import Call, Variant, World, command, v
 
 
 # Builders that create something first, so the call aims at a fresh resource.
@@ -332,6 +89,10 @@ def _tenant(w: World, t: str) -> Call:
 
 def _projection(w: World, t: str) -> Call:
     return Call({"tenant_id": t}, query=w.caught_up())
+
+
+def _projection_query(w: World, t: str) -> Call:
+    return Call(query={"tenant_id": t, **w.caught_up()})
 
 
 T = "/v1/tenants/{tenant_id}"
@@ -491,6 +252,7 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
             targeted=False,
         ),
     ),
+    ("GET", "/v1/api-keys"): (v(KEYS, _projection_query, 200),),
     ("DELETE", "/v1/api-keys/{key_id}"): (
         v(
             KEYS,
@@ -650,7 +412,7 @@ def _matrix_cases() -> Iterator[Any]:
 
 def expect(who: Who, target: str | None, variant: Variant, method: str) -> str:
     """What the contract requires: "allowed", "forbidden" or "not_found"."""
-    if allowed(who.role, relation(who, target), variant.action):
+    if allowed(who.role, position(who, target), variant.action):
         return "allowed"
     return "forbidden" if method in WRITES else "not_found"
 
@@ -677,7 +439,7 @@ def test_isolation_matrix(
 ) -> None:
     if variant is None or who is None:
         pytest.fail(f"no request factory for {route}: add one to FACTORIES")
-    rel = relation(who, target)
+    rel = position(who, target)
     tid = world.ids[target] if target else ""
     if variant.fresh and rel != OWN:
         tid = world.child(tid)  # a fresh tenant standing where the target stands
@@ -686,6 +448,20 @@ def test_isolation_matrix(
     expected = expect(who, target, variant, route[0])
     where = f"{who.name} on {target} ({rel}): {variant.action}: {r.request.url}"
     check(r, expected, variant, where)
+    if expected == "allowed" and route[0] == "GET":
+        check_revealed(world, who, variant.action, r, where)
+
+
+def check_revealed(
+    world: World, who: Who, action: str, r: httpx.Response, where: str
+) -> None:
+    """An allowed read names no tenant the key may not read: a route that
+    answers more than its target shows here, whatever its shape."""
+    for tid in revealed_tenants(r):
+        assert world.readable(who, tid, action), (
+            f"{where}\n-> names tenant {tid} ({world.relation(who, tid)}),"
+            f" which {who.name} may not read"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -728,7 +504,8 @@ def test_an_unknown_tenant_is_forbidden_to_write_and_not_found_to_read(
 ISSUERS: dict[str, tuple[str | None, ...]] = {
     "operator": ("C", None),
     "partner@P": ("P", "C", "R", None),
-    "tenant_admin@C": ("C", "G", "P", None),
+    "partner@C": ("C", "G", "S", "P", None),
+    "tenant_admin@C": ("C", "G", "S", "P", None),
     "service@C": ("C", None),
     "auditor@P": ("P", None),
     "analyst@P": ("P", None),
@@ -736,9 +513,7 @@ ISSUERS: dict[str, tuple[str | None, ...]] = {
 
 
 def may_issue(who: Who, role: str, target: str | None) -> bool:
-    if not allowed(who.role, relation(who, target), KEYS):
-        return False
-    return role not in NEVER_ISSUES.get(who.role, frozenset())
+    return issues(who.role, position(who, target), role)
 
 
 def _key_cases() -> Iterator[Any]:
@@ -848,6 +623,29 @@ def test_a_replayed_command_id_is_checked_against_the_new_caller(
         assert "result" not in r.json() or r.json()["result"] is None, r.text
 
 
+def test_a_command_id_names_a_command_of_the_calling_key_only(world: World) -> None:
+    """Issue 11: command ids were global, so another key sending a known
+    command_id got the first command's answer (or idempotency_key_reused)
+    and so learnt of it. Each key's command_id now names its own command:
+    the same id from another key that may write there runs as a new one."""
+    tid = world.ids["C"]
+    first = command("AddMember", tid, email=world.email(), role="member").json
+    a = world.op.post("/v1/commands", json=first)
+    assert a.status_code == 201, a.text
+    other = {**first, "payload": {"email": world.email(), "role": "member"}}
+    b = world.clients["tenant_admin@C"].post("/v1/commands", json=other)
+    assert b.status_code == 201, b.text
+    assert b.json()["result"]["member_id"] != a.json()["result"]["member_id"]
+    assert b.json()["position"] > a.json()["position"]
+    # The very same envelope from a third key runs too, and is judged on its
+    # own: the email now belongs to the first command's member.
+    c = world.clients["partner@P"].post("/v1/commands", json=first)
+    assert (c.status_code, error_code(c)) == (409, "already_member"), c.text
+    assert a.json()["result"]["member_id"] not in c.text
+    again = world.op.post("/v1/commands", json=first)  # the first key: a repeat
+    assert again.json() == a.json()
+
+
 def test_an_idempotency_key_replays_only_for_the_key_that_used_it(
     world: World,
 ) -> None:
@@ -890,8 +688,8 @@ def test_an_out_of_scope_projection_read_is_404_before_projection_behind(
     params["pool"] = "members"
     url = path.format(**params)
     query: dict[str, object] = {"min_position": 10**15, "wait_ms": 0}
-    if "{tenant_id}" not in path:  # GET /v1/tenants names its tenant here
-        query["parent_id"] = world.ids["X"]
+    if "{tenant_id}" not in path:  # the tenant is named in the query
+        query["parent_id"] = query["tenant_id"] = world.ids["X"]
     r = world.clients["analyst@P"].get(url, params=query)
     assert (r.status_code, error_code(r)) == (404, "not_found"), r.text
 

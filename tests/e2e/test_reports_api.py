@@ -9,6 +9,7 @@ import io
 import uuid
 
 import httpx
+import pytest
 
 from tests.e2e.helpers import day, ok, pick, problem
 
@@ -169,6 +170,36 @@ def test_include_subtenants_adds_the_members_of_the_whole_subtree(c) -> None:
     assert len(branch["members"]) == 2
     flat = report(c, partner, last["position"], include_subtenants="true", format="csv")
     assert {row["tenant_id"] for row in table(flat)} == {partner, child, grandchild}
+
+
+@pytest.mark.parametrize("role", ["tenant_admin", "service"])
+def test_a_key_of_one_tenant_may_not_report_on_its_sub_tenants(srv, c, role) -> None:
+    """Issue 11: a parent's tenant_admin or service key listed every member
+    of its subtree with include_subtenants (JSON and CSV); now that is 403,
+    and its own report holds its own tenant's members only."""
+    parent = tenant(c)
+    ok(c.post(f"/v1/tenants/{parent}/licenses", json={"feature": "multi_tenant"}), 201)
+    child = tenant(c, parent_id=parent)
+    own = add(c, parent, "pia", "admin")
+    kid = add(c, child, "kim")
+    body = {"name": "own tenant", "role": role, "tenant_id": parent}
+    issued = ok(c.post("/v1/api-keys", json=body), 201)
+    with srv.client(issued["secret"]) as k:
+        for fmt in ("json", "csv"):
+            wide = {"include_subtenants": "true", "format": fmt}
+            r = report(k, parent, kid["position"], **wide)
+            problem(r, 403, "forbidden")
+            assert kid["member_id"] not in r.text and child not in r.text
+        alone = ok(report(k, parent, kid["position"]))
+        assert [m["member_id"] for m in alone["members"]] == [own["member_id"]]
+        rows = table(report(k, parent, kid["position"], format="csv"))
+        assert [row["member_id"] for row in rows] == [own["member_id"]]
+        problem(report(k, child, kid["position"]), 404, "not_found")
+    body = {"name": "subtree reader", "role": "auditor", "tenant_id": parent}
+    auditor = ok(c.post("/v1/api-keys", json=body), 201)
+    with srv.client(auditor["secret"]) as k:
+        whole = report(k, parent, kid["position"], include_subtenants="true")
+        assert {m["tenant_id"] for m in ok(whole)["members"]} == {parent, child}
 
 
 def test_an_empty_tenant_reports_no_one(c) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime
 import httpx
 import pytest
 
+from tests.e2e.conftest import Server
 from tests.e2e.helpers import bad_fields, head, multi, problem, tenant, uniq
 
 
@@ -195,3 +196,21 @@ def test_tree_lists_the_tenant_and_its_descendants_with_pools(
         child["tenant_id"],
         grandchild["tenant_id"],
     }
+
+
+@pytest.mark.parametrize("role", ["tenant_admin", "service"])
+def test_a_key_of_one_tenant_sees_its_tree_as_the_tenant_alone(
+    srv: Server, c: httpx.Client, role: str
+) -> None:
+    """Issue 11: /tree showed a parent's tenant_admin or service key its
+    whole subtree; such a key reads its own tenant only, so the tree holds
+    the tenant alone, while a subtree reader (auditor) still sees it all."""
+    rid = multi(c)["tenant_id"]
+    child = tenant(c, parent_id=rid)["tenant_id"]
+    waited = {"min_position": head(c), "wait_ms": 5000}
+    for reader, nodes in ((role, [rid]), ("auditor", [rid, child])):
+        body = {"name": reader, "role": reader, "tenant_id": rid}
+        issued = c.post("/v1/api-keys", json=body).json()
+        with srv.client(issued["secret"]) as k:
+            tree = k.get(f"/v1/tenants/{rid}/tree", params=waited).json()
+            assert [n["tenant_id"] for n in tree["tenants"]] == nodes, reader
