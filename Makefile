@@ -21,9 +21,12 @@ run: install
 	$(BIN)/seatledger serve --host 127.0.0.1 --port 8000
 
 # Everything CI runs. The suite installs (apt, when missing) and starts its own
-# throwaway PostgreSQL; nothing needs to be running beforehand.
+# throwaway PostgreSQL, Kafka and Chromium; nothing needs to be running
+# beforehand. Test files run on three workers (each with servers of its own):
+# most of a test's time is spent waiting on servers, not on the two cores.
+WORKERS ?= 3
 test: install lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .
