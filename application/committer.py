@@ -10,7 +10,6 @@ own refusal.
 
 from __future__ import annotations
 
-import json
 import queue
 import random
 import threading
@@ -25,9 +24,9 @@ from eventsourcing.persistence import PersistenceError
 from application.batch import Batch, Decision
 from application.cache import AggregateCache
 from application.jobs import Job
-from application.outcome import Outcome
-from application.ports import AggregateStore, Change, Commit, Meta, StaleState
-from application.receipts import Receipt, ReceiptBook
+from application.ports import AggregateStore, Commit, StaleState
+from application.receipts import ReceiptBook
+from application.replies import one_per_receipt, receipt, refusal_change, resolve
 from application.session import Session
 from application.snapshots import snapshot_due
 from domain.errors import ConcurrencyConflict, DomainError
@@ -117,7 +116,7 @@ class Committer:
         return jobs
 
     def _run(self, jobs: list[Job]) -> None:
-        jobs, later = _one_per_receipt(jobs)
+        jobs, later = one_per_receipt(jobs)
         pending = self._answer_recorded(jobs)
         for attempt in range(1, self.retry_attempts + 1):
             if not pending:
@@ -194,7 +193,7 @@ class Committer:
         """Only once the batch's transaction committed."""
         self._remember(batch)
         for job, answer, now in answers:
-            _resolve(job, answer, now, head)
+            resolve(job, answer, now, head)
 
     def _decide(
         self, batch: Batch, job: Job, now: datetime
@@ -207,13 +206,13 @@ class Committer:
             raise
         except DomainError as refusal:
             if job.receipt_id and not job.dry_run and job.who.writes:
-                batch.commit.changes.append(_refusal_change(job, refusal, now))
+                batch.commit.changes.append(refusal_change(job, refusal, now))
             return refusal
         except Exception as bug:
             log.exception("command failed", type=job.command_type)
             return bug
         if job.receipt_id and decision.change is not None:
-            decision.change.receipt = _receipt(job, decision, now)
+            decision.change.receipt = receipt(job, decision, now)
         return decision
 
     def _remember(self, batch: Batch) -> None:
@@ -230,76 +229,3 @@ class Committer:
                     # A missing snapshot only makes a later load longer.
                     log.warning("snapshot not stored", aggregate_id=str(aggregate_id))
             self.cache.put(aggregate, version)
-
-
-def _one_per_receipt(jobs: list[Job]) -> tuple[list[Job], list[Job]]:
-    """Two calls with one receipt in a batch: the second waits for the next
-    batch, where it is answered from the first one's receipt."""
-    seen: set[Any] = set()
-    now, later = [], []
-    for job in jobs:
-        if job.receipt_id is not None and not job.dry_run:
-            if job.receipt_id in seen:
-                later.append(job)
-                continue
-            seen.add(job.receipt_id)
-        now.append(job)
-    return now, later
-
-
-def _status(job: Job, changed: bool) -> int:
-    return 201 if job.entry.creates and changed else 200
-
-
-def _receipt(job: Job, decision: Decision, now: datetime) -> Receipt:
-    assert job.receipt_id is not None and job.fingerprint is not None
-    result = decision.decided.result
-    changed = bool(decision.change and decision.change.events)
-    return Receipt(
-        receipt_id=job.receipt_id,
-        key_id=job.who.key_id,
-        fingerprint=job.fingerprint,
-        command_type=job.command_type,
-        status=_status(job, changed),
-        decided_at=now,
-        changed=changed,
-        result_id=result.id,
-        result_version=result.version,
-    )
-
-
-def _refusal_change(job: Job, refusal: DomainError, now: datetime) -> Change:
-    assert job.receipt_id is not None and job.fingerprint is not None
-    extra = json.loads(json.dumps(refusal.extra, default=str))
-    receipt = Receipt(
-        receipt_id=job.receipt_id,
-        key_id=job.who.key_id,
-        fingerprint=job.fingerprint,
-        command_type=job.command_type,
-        status=0,  # the status belongs to the code; the API maps it
-        decided_at=now,
-        error={"code": refusal.code, "detail": refusal.detail, "extra": extra},
-    )
-    meta = Meta(job.actor, job.correlation_id, job.causation_id)
-    return Change([], meta, {}, receipt)
-
-
-def _resolve(
-    job: Job, answer: Decision | BaseException, now: datetime, head: int
-) -> None:
-    if isinstance(answer, BaseException):
-        job.future.set_exception(answer)
-        return
-    change = answer.change
-    changed = bool(change and change.events) or answer.would_change
-    job.future.set_result(
-        Outcome(
-            view=answer.view,
-            position=change.position if change is not None else head,
-            decided_at=now,
-            status=_status(job, changed),
-            changed=changed,
-            dry_run=job.dry_run,
-            secret=answer.decided.secret,
-        )
-    )
