@@ -20,14 +20,9 @@ from tests.support import load, result_id, run
 
 
 @pytest.fixture
-def twin(
-    settings: Settings, container: Container, tmp_path: Path
-) -> Iterator[Container]:
+def twin(settings: Settings, container: Container) -> Iterator[Container]:
     """A second container on the same store, with caches of its own."""
-    other = bootstrap(
-        settings.model_copy(update={"data_dir": settings.data_dir}),
-        configure_logging=False,
-    )
+    other = bootstrap(settings, configure_logging=False)
     try:
         yield other
     finally:
