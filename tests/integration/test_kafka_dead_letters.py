@@ -90,7 +90,12 @@ def assign_command(tenant: str, holder: str) -> dict[str, Any]:
 
 
 def seats(api: httpx.Client, tenant: str) -> tuple[int, set[str]]:
-    [pool] = api.get(f"/v1/tenants/{tenant}/usage").json()["pools"]
+    """Seats used and held as the projection shows them ((0, set()) while it
+    has not applied the pool yet: a loaded machine projects later)."""
+    pools = api.get(f"/v1/tenants/{tenant}/usage").json()["pools"]
+    if not pools:
+        return 0, set()
+    [pool] = pools
     page = api.get(f"/v1/tenants/{tenant}/seats/expenses/assignments").json()
     return pool["used"], {h["holder_id"] for h in page["holders"]}
 
