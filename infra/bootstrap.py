@@ -38,6 +38,7 @@ from infra.db import Database, PostgresDatabase, SqliteDatabase
 from infra.eventstore import Log, Persistence, Store
 from infra.metrics import Metrics
 from infra.private_files import secure_data_dir
+from infra.sealing import Sealer, key_from
 from infra.settings import Settings
 from infra.waiting import POSTGRES, Health, until_up
 from projections.registry import create_tables
@@ -216,6 +217,9 @@ def open_stores(settings: Settings) -> tuple[Database, Persistence]:
         undo.callback(db.close)
         persistence = Persistence(settings.eventsourcing_env())
         undo.callback(persistence.close)
+        persistence.mapper.sealer = Sealer(
+            key_from(settings.webhook_secret_key, settings.webhook_key_file)
+        )
         with db.transaction() as tx:
             create_tables(tx)
             receipts.create_tables(tx)
