@@ -39,12 +39,15 @@ def create_app(c: Container) -> FastAPI:
         )
         if c.embedded_projector:
             c.follower.start(c.health)
+        if c.sends_webhooks:
+            c.webhooks.start(c.health)
         checkpointer.start()
         try:
             yield
         finally:
             checkpointer.stop()
             c.follower.stop()
+            c.webhooks.stop()
 
     app = FastAPI(
         title="seatledger",

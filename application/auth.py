@@ -54,9 +54,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_TENANT: WRITERS,
     Action.ACCEPT_INVITATION: WRITERS,
     Action.MANAGE_KEYS: frozenset({Role.OPERATOR, Role.PARTNER, Role.TENANT_ADMIN}),
-    Action.MANAGE_WEBHOOKS: frozenset(
-        {Role.OPERATOR, Role.PARTNER, Role.TENANT_ADMIN}
-    ),
+    Action.MANAGE_WEBHOOKS: frozenset({Role.OPERATOR, Role.PARTNER, Role.TENANT_ADMIN}),
     Action.READ_STATE: frozenset(Role),
     Action.READ_PROJECTIONS: frozenset(Role),
     Action.READ_HISTORY: frozenset(Role) - {Role.ANALYST},

@@ -34,6 +34,8 @@ Printable = AfterValidator(_printable)
 PoolSlug = Annotated[str, StringConstraints(pattern=POOL_PATTERN)]
 FeatureSlug = Annotated[str, StringConstraints(pattern=FEATURE_PATTERN)]
 HolderId = Annotated[str, StringConstraints(pattern=HOLDER_PATTERN)]
+
+
 def _webhook_url(url: str) -> str:
     """http(s) with a host and no credentials (they would travel in every
     delivery's request line); where the host points is checked by the

@@ -19,7 +19,6 @@ from infra.chain import HASH, META, HashChain, event_hash
 from infra.sealing import Sealer
 from projections.envelope import Envelope
 
-
 # Event attributes stored sealed, by aggregate (infra/sealing.py): the
 # webhook signing secrets.
 SEALED: dict[str, frozenset[str]] = {"WebhookEndpoint": frozenset({"secret"})}

@@ -1,0 +1,243 @@
+"""Which endpoint gets which event: the sender's half that follows the log.
+
+Each batch of the log is matched in one transaction that also records the
+sender's position: the delivery rows (pending) of every endpoint the event
+matches, the endpoints' own changes, and how far it got. A crash before the
+commit matches the batch again, after it never (and a delivery's id derives
+from its endpoint and event, so even a second matcher inserts nothing
+twice): every event is matched exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from application.ports import EventLog
+from consumers.webhooks.tables import advance, sender_position
+from infra.db import Database
+from projections.envelope import Envelope
+from projections.sql import Tx
+
+PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+
+
+def delivery_id(endpoint_id: str, event_id: str) -> str:
+    return str(uuid5(UUID(endpoint_id), event_id))
+
+
+def epoch(instant: str) -> float:
+    return datetime.fromisoformat(instant).timestamp()
+
+
+@dataclass
+class Target:
+    """An endpoint as the sender knows it at its position in the log."""
+
+    endpoint_id: str
+    tenant_id: str | None
+    include_subtenants: bool
+    event_types: set[str] | None
+    url: str
+    status: str
+    secrets: list[list[Any]] = field(default_factory=list)  # [sealed, until]
+
+    def row(self) -> tuple[Any, ...]:
+        types = sorted(self.event_types) if self.event_types is not None else None
+        return (
+            self.endpoint_id,
+            self.tenant_id,
+            self.include_subtenants,
+            json.dumps(types) if types is not None else None,
+            self.url,
+            self.status,
+            json.dumps(self.secrets),
+        )
+
+    @classmethod
+    def of(cls, row: tuple[Any, ...]) -> Target:
+        types = json.loads(row[3]) if row[3] is not None else None
+        return cls(
+            row[0],
+            row[1],
+            bool(row[2]),
+            set(types) if types is not None else None,
+            row[4],
+            row[5],
+            json.loads(row[6]),
+        )
+
+    def wants(self, e: Envelope, lineage: list[str]) -> bool:
+        if self.status != "enabled" or e.aggregate_id == self.endpoint_id:
+            return False  # an endpoint is not told of its own changes
+        if self.event_types is not None and e.type not in self.event_types:
+            return False
+        if self.tenant_id is None or self.tenant_id == e.tenant_id:
+            return True
+        return self.include_subtenants and self.tenant_id in lineage
+
+
+class Matcher:
+    def __init__(self, log: EventLog, db: Database, batch: int = 500) -> None:
+        self.log = log
+        self.db = db
+        self.batch = batch
+        self.parents: dict[str, str | None] = {}  # tenants never move
+
+    def position(self) -> int:
+        with self.db.read() as tx:
+            return sender_position(tx)
+
+    def step(self, now: float) -> tuple[int, int]:
+        """Matches the next batch; returns (events read, deliveries made)."""
+        envelopes = self.log.after(self.position(), self.batch)
+        if not envelopes:
+            return 0, 0
+        made = 0
+        with self.db.transaction() as tx:
+            targets = {t.endpoint_id: t for t in _targets(tx)}
+            for e in envelopes:
+                made += self._apply(tx, e, targets, now)
+            advance(tx, envelopes[-1].position)
+        return len(envelopes), made
+
+    def _apply(
+        self, tx: Tx, e: Envelope, targets: dict[str, Target], now: float
+    ) -> int:
+        if e.type == "TenantCreated":
+            self._tenant(tx, e)
+        elif e.aggregate_type == "WebhookEndpoint":
+            _endpoint_changed(tx, e, targets, now)
+        lineage = self.lineage(tx, e.tenant_id) if e.tenant_id else []
+        made = 0
+        for target in targets.values():
+            if target.wants(e, lineage):
+                made += _deliver(tx, target, e, now)
+        return made
+
+    def _tenant(self, tx: Tx, e: Envelope) -> None:
+        parent = e.payload.get("parent_id")
+        self.parents[e.aggregate_id] = parent
+        tx.execute(
+            "INSERT INTO webhook_tenants VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (e.aggregate_id, parent),
+        )
+
+    def lineage(self, tx: Tx, tenant_id: str) -> list[str]:
+        """The tenant and its ancestors, nearest first."""
+        chain: list[str] = []
+        current: str | None = tenant_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            if current not in self.parents:
+                rows = tx.execute(
+                    "SELECT parent_id FROM webhook_tenants WHERE tenant_id = ?",
+                    (current,),
+                )
+                if not rows:
+                    return chain
+                self.parents[current] = rows[0][0]
+            current = self.parents[current]
+        return chain
+
+
+def _targets(tx: Tx) -> list[Target]:
+    rows = tx.execute(
+        "SELECT endpoint_id, tenant_id, include_subtenants, event_types, url,"
+        " status, secrets FROM webhook_targets"
+    )
+    return [Target.of(r) for r in rows]
+
+
+def _deliver(tx: Tx, target: Target, e: Envelope, now: float) -> int:
+    inserted = tx.execute(
+        "INSERT INTO webhook_deliveries (delivery_id, endpoint_id, event_id,"
+        " position, type, status, attempts, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)"
+        " ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id",
+        (
+            delivery_id(target.endpoint_id, e.event_id),
+            target.endpoint_id,
+            e.event_id,
+            e.position,
+            e.type,
+            PENDING,
+            now,
+            now,
+        ),
+    )
+    return len(inserted)
+
+
+def _endpoint_changed(
+    tx: Tx, e: Envelope, targets: dict[str, Target], now: float
+) -> None:
+    p, endpoint_id = e.payload, e.aggregate_id
+    target = targets.get(endpoint_id)
+    if e.type == "WebhookEndpointCreated":
+        types = p.get("event_types")
+        target = Target(
+            endpoint_id,
+            p.get("tenant_id"),
+            bool(p.get("include_subtenants")),
+            set(types) if types is not None else None,
+            p["url"],
+            "enabled",
+            [[p["secret"], None]],
+        )
+    elif target is None:
+        return  # an endpoint created before a history this sender never saw
+    elif e.type == "WebhookDeliveryRetryRequested":
+        _retry(tx, endpoint_id, str(p["delivery_id"]), now)
+        return
+    elif e.type == "WebhookEndpointDeleted":
+        _deleted(tx, endpoint_id, targets)
+        return
+    else:
+        _change(target, e, now)
+    targets[endpoint_id] = target
+    tx.execute(
+        "INSERT INTO webhook_targets VALUES (?,?,?,?,?,?,?) ON CONFLICT (endpoint_id)"
+        " DO UPDATE SET url = excluded.url, event_types = excluded.event_types,"
+        " status = excluded.status, secrets = excluded.secrets",
+        target.row(),
+    )
+
+
+def _change(target: Target, e: Envelope, now: float) -> None:
+    p = e.payload
+    if e.type == "WebhookEndpointUpdated":
+        types = p.get("event_types")
+        target.url = p["url"]
+        target.event_types = set(types) if types is not None else None
+    elif e.type == "WebhookEndpointDisabled":
+        target.status = "disabled"
+    elif e.type == "WebhookEndpointEnabled":
+        target.status = "enabled"
+    elif e.type == "WebhookSecretRotated":
+        until = epoch(p["previous_valid_until"])
+        kept = [[s, u if u is not None else until] for s, u in target.secrets]
+        live = [pair for pair in kept if pair[1] > now and pair[0] != p["secret"]]
+        target.secrets = [*live, [p["secret"], None]]
+
+
+def _retry(tx: Tx, endpoint_id: str, delivery: str, now: float) -> None:
+    tx.execute(
+        "UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?"
+        " WHERE delivery_id = ? AND endpoint_id = ?",
+        (PENDING, now, delivery, endpoint_id),
+    )
+
+
+def _deleted(tx: Tx, endpoint_id: str, targets: dict[str, Target]) -> None:
+    """Nothing more is sent to a deleted endpoint; its log stays readable."""
+    targets.pop(endpoint_id, None)
+    tx.execute("DELETE FROM webhook_targets WHERE endpoint_id = ?", (endpoint_id,))
+    tx.execute(
+        "UPDATE webhook_deliveries SET status = ?, next_attempt_at = NULL,"
+        " last_error = ? WHERE endpoint_id = ? AND status = ?",
+        (FAILED, "the endpoint was deleted", endpoint_id, PENDING),
+    )
