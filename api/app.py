@@ -24,6 +24,7 @@ from api.routes import (
     seats,
     tenant_list,
     tenants,
+    webhooks,
 )
 from consumers.checkpointer import Checkpointer
 from infra.audit import write_checkpoint
@@ -72,6 +73,7 @@ def create_app(c: Container) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(reports.router)
     app.include_router(keys.router)
+    app.include_router(webhooks.router)
     app.include_router(commands.router)
     app.include_router(history.router)
     app.add_middleware(RequestMiddleware, auth=c.authenticator, metrics=c.metrics)

@@ -219,7 +219,7 @@ def endpoint_view(e: WebhookEndpoint) -> EndpointView:
         include_subtenants=e.include_subtenants,
         event_types=tuple(e.event_types) if e.event_types is not None else None,
         description=e.description,
-        status=e.status,
+        status="deleted" if e.deleted else e.status,
         created_at=e.created_on,
     )
 

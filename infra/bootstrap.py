@@ -26,11 +26,11 @@ from application.queries.reads import Reads
 from application.queries.scope import Scope
 from application.queries.state import StateReads
 from application.queries.usage import UsageReads
+from application.queries.webhooks import WebhookReads
 from consumers.log_follower import LogFollower
 from consumers.projector import kafka_watermark
 from consumers.relay import TABLE as RELAY_TABLE
 from consumers.relay import relay_position
-from consumers.webhooks import tables as webhook_tables
 from consumers.webhooks.dispatch import Policy
 from consumers.webhooks.sender import WebhookSender
 from domain.api_key import ApiKey
@@ -44,6 +44,7 @@ from infra.private_files import secure_data_dir
 from infra.sealing import Sealer, key_from
 from infra.settings import Settings
 from infra.waiting import POSTGRES, Health, until_up
+from projections import webhook_sender as webhook_tables
 from projections.registry import create_tables
 
 
@@ -225,6 +226,7 @@ def _reads(
         usage=UsageReads(store, scope),
         history=HistoryReads(log, scope, lambda tenants: verify(log, tenants)),
         listing=TenantListing(db, store, scope),
+        webhooks=WebhookReads(store, db, scope, applied),
     )
 
 

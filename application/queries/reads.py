@@ -10,6 +10,7 @@ from application.queries.projected import ProjectedReads
 from application.queries.scope import Scope
 from application.queries.state import StateReads
 from application.queries.usage import UsageReads
+from application.queries.webhooks import WebhookReads
 
 
 @dataclass(frozen=True)
@@ -20,3 +21,4 @@ class Reads:
     usage: UsageReads
     history: HistoryReads
     listing: TenantListing
+    webhooks: WebhookReads

@@ -17,10 +17,10 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from application.ports import EventLog
-from consumers.webhooks.tables import advance, sender_position
 from infra.db import Database
 from projections.envelope import Envelope
 from projections.sql import Tx
+from projections.webhook_sender import advance, sender_position
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 

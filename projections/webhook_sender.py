@@ -1,9 +1,13 @@
-"""The sender's tables, beside the projections: its copy of the endpoints
-and the tenant tree (as of its position in the log), the deliveries, and its
-position. Written only by the sender, so they are not projections: a replay
-of the projections never rebuilds (and so never re-sends) them."""
+"""The webhook sender's tables, beside the projections: its copy of the
+endpoints and the tenant tree (as of its position in the log), the
+deliveries, and its position. Written only by the sender
+(consumers/webhooks), read by the delivery log's queries. Not registered as
+a projection: a replay of the projections never rebuilds (and so never
+re-sends) them."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from projections.sql import Tx
 
@@ -60,4 +64,45 @@ def advance(tx: Tx, position: int) -> None:
         " ON CONFLICT (name) DO UPDATE SET position = excluded.position"
         " WHERE webhook_sender.position < excluded.position",
         (SENDER, position),
+    )
+
+
+DELIVERY_KEYS = (
+    "delivery_id",
+    "event_id",
+    "type",
+    "position",
+    "status",
+    "attempts",
+    "last_status_code",
+    "last_error",
+    "next_attempt_at",
+    "delivered_at",
+)
+
+
+def deliveries_of(
+    tx: Tx, endpoint_id: str, status: str | None, before: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """An endpoint's deliveries, newest event first, before position `before`."""
+    sql = (
+        f"SELECT {', '.join(DELIVERY_KEYS)} FROM webhook_deliveries"
+        " WHERE endpoint_id = ? AND position < ?"
+    )
+    params: list[Any] = [endpoint_id, before if before is not None else 2**62]
+    if status is not None:
+        sql += " AND status = ?"
+        params.append(status)
+    sql += " ORDER BY position DESC LIMIT ?"
+    params.append(limit)
+    return [dict(zip(DELIVERY_KEYS, r, strict=True)) for r in tx.execute(sql, params)]
+
+
+def has_delivery(tx: Tx, endpoint_id: str, delivery_id: str) -> bool:
+    return bool(
+        tx.execute(
+            "SELECT 1 FROM webhook_deliveries"
+            " WHERE endpoint_id = ? AND delivery_id = ?",
+            (endpoint_id, delivery_id),
+        )
     )
