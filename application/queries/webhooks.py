@@ -69,9 +69,11 @@ class WebhookReads:
         with self.db.read() as tx:
             return endpoints_view.endpoints_of(tx, tenants, cursor, limit)
 
-    def _endpoint(self, who: Principal, endpoint_id: UUID) -> WebhookEndpoint:
+    def _endpoint(
+        self, who: Principal, endpoint_id: UUID, deleted: bool = False
+    ) -> WebhookEndpoint:
         found = self.store.get(endpoint_id)
-        if not isinstance(found, WebhookEndpoint) or found.deleted:
+        if not isinstance(found, WebhookEndpoint) or (found.deleted and not deleted):
             raise NotFound("webhook endpoint not found")
         if not self._may(who, found.tenant_id):
             raise NotFound("webhook endpoint not found")
@@ -91,7 +93,7 @@ class WebhookReads:
         before: int | None,
         limit: int,
     ) -> list[Row]:
-        self._endpoint(who, endpoint_id)
+        self._endpoint(who, endpoint_id, deleted=True)  # what was sent stays readable
         with self.db.read() as tx:
             rows = webhook_sender.deliveries_of(
                 tx, str(endpoint_id), status, before, limit

@@ -14,6 +14,7 @@ and an unrelated root X; every tenant holds `multi_tenant`.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ ACCEPT = "accept an invitation"
 READ = "read state, projections and reports"
 HISTORY = "history, /v1/events, verify"
 KEYS = "create / revoke keys"
+WEBHOOKS = "webhook endpoints"
 
 # Where the target tenant stands, seen from the key's tenant.
 OWN = "own tenant"
@@ -57,17 +59,28 @@ ANY = "any tenant (unscoped key)"
 NONE = "no tenant (a root tenant, an unscoped key)"
 
 EVERYTHING = frozenset(
-    {CREATE_ROOT, CREATE_SUB, CONTRACT, APPROVE, MANAGE, ACCEPT, READ, HISTORY, KEYS}
+    {
+        CREATE_ROOT,
+        CREATE_SUB,
+        CONTRACT,
+        APPROVE,
+        MANAGE,
+        ACCEPT,
+        READ,
+        HISTORY,
+        KEYS,
+        WEBHOOKS,
+    }
 )
 OWN_TENANT = frozenset({CREATE_SUB, MANAGE, ACCEPT, READ, HISTORY})
 
 # (role, relation) -> the actions the contract allows; anything missing: none.
 ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("operator", ANY): EVERYTHING,
-    ("operator", NONE): frozenset({CREATE_ROOT, KEYS}),
-    ("partner", OWN): OWN_TENANT | {KEYS},
-    ("partner", DESC): OWN_TENANT | {CONTRACT, APPROVE, KEYS},
-    ("tenant_admin", OWN): OWN_TENANT | {KEYS},
+    ("operator", NONE): frozenset({CREATE_ROOT, KEYS, WEBHOOKS}),
+    ("partner", OWN): OWN_TENANT | {KEYS, WEBHOOKS},
+    ("partner", DESC): OWN_TENANT | {CONTRACT, APPROVE, KEYS, WEBHOOKS},
+    ("tenant_admin", OWN): OWN_TENANT | {KEYS, WEBHOOKS},
     ("service", OWN): OWN_TENANT,
     ("auditor", OWN): frozenset({READ, HISTORY}),
     ("auditor", DESC): frozenset({READ, HISTORY}),
@@ -256,6 +269,29 @@ class World:
             body["tenant_id"] = tid
         return str(self.ok(self.op.post("/v1/api-keys", json=body), 201)["key_id"])
 
+    def endpoint(self, tid: str | None) -> str:
+        body: dict[str, Any] = {"url": HOOK, "event_types": RARE}
+        if tid:
+            body["tenant_id"] = tid
+        r = self.op.post("/v1/webhook-endpoints", json=body)
+        return str(self.ok(r, 201)["endpoint_id"])
+
+    def delivery(self, tid: str) -> dict[str, str]:
+        """An endpoint of the tenant with one delivery (a rename's), once the
+        sender has recorded it."""
+        body = {"url": HOOK, "tenant_id": tid, "event_types": ["TenantRenamed"]}
+        made = self.ok(self.op.post("/v1/webhook-endpoints", json=body), 201)
+        self.ok(self.op.patch(f"/v1/tenants/{tid}", json={"name": self.name()}), 200)
+        log = f"/v1/webhook-endpoints/{made['endpoint_id']}/deliveries"
+        deadline = time.monotonic() + 30
+        while not (found := self.ok(self.op.get(log), 200)["deliveries"]):
+            assert time.monotonic() < deadline, "the sender recorded no delivery"
+            time.sleep(0.02)
+        return {
+            "endpoint_id": made["endpoint_id"],
+            "delivery_id": found[0]["delivery_id"],
+        }
+
     # Sending -------------------------------------------------------------------
     def send(self, who: str, route: Route, call: Call) -> httpx.Response:
         method, template = route
@@ -334,7 +370,16 @@ def _projection(w: World, t: str) -> Call:
     return Call({"tenant_id": t}, query=w.caught_up())
 
 
+def _endpoint(w: World, t: str) -> Call:
+    return Call({"endpoint_id": w.endpoint(t)})
+
+
+# A public address (the matrix server refuses private ones), and an event
+# type these tenants never record: the sender has nothing to try meanwhile.
+HOOK = "https://93.184.216.34/matrix"
+RARE = ["AuditTrailStarted"]
 T = "/v1/tenants/{tenant_id}"
+W = "/v1/webhook-endpoints"
 INV = "/v1/invitations/{invitation_id}"
 ORD = "/v1/license-orders/{order_id}"
 
@@ -506,6 +551,41 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
             label="unscoped",
             targeted=False,
         ),
+    ),
+    ("POST", W): (
+        v(
+            WEBHOOKS,
+            lambda w, t: Call(json={"url": HOOK, "tenant_id": t, "event_types": RARE}),
+            201,
+            label="tenant",
+        ),
+        v(
+            WEBHOOKS,
+            lambda w, t: Call(json={"url": HOOK, "event_types": RARE}),
+            201,
+            label="every-event",
+            targeted=False,
+        ),
+    ),
+    ("GET", W): (v(WEBHOOKS, lambda w, t: Call(query={"tenant_id": t}), 200),),
+    ("GET", f"{W}/{{endpoint_id}}"): (v(WEBHOOKS, _endpoint, 200, named=False),),
+    ("PATCH", f"{W}/{{endpoint_id}}"): (
+        v(
+            WEBHOOKS,
+            lambda w, t: Call({"endpoint_id": w.endpoint(t)}, {"description": "d"}),
+            200,
+            named=False,
+        ),
+    ),
+    ("DELETE", f"{W}/{{endpoint_id}}"): (v(WEBHOOKS, _endpoint, 200, named=False),),
+    ("POST", f"{W}/{{endpoint_id}}/rotate-secret"): (
+        v(WEBHOOKS, _endpoint, 200, named=False),
+    ),
+    ("GET", f"{W}/{{endpoint_id}}/deliveries"): (
+        v(WEBHOOKS, _endpoint, 200, named=False),
+    ),
+    ("POST", f"{W}/{{endpoint_id}}/deliveries/{{delivery_id}}/retry"): (
+        v(WEBHOOKS, lambda w, t: Call(w.delivery(t)), 202, named=False),
     ),
     ("POST", "/v1/commands"): (
         v(
