@@ -86,6 +86,9 @@ class Matcher:
         self.db = db
         self.batch = batch
         self.parents: dict[str, str | None] = {}  # tenants never move
+        # As committed by this matcher (the one writer); read again after a
+        # failure, when what was committed is not known.
+        self._reached: int | None = None
 
     def position(self) -> int:
         with self.db.read() as tx:
@@ -93,15 +96,19 @@ class Matcher:
 
     def step(self, now: float) -> tuple[int, int]:
         """Matches the next batch; returns (events read, deliveries made)."""
-        envelopes = self.log.after(self.position(), self.batch)
+        if self._reached is None:
+            self._reached = self.position()
+        envelopes = self.log.after(self._reached, self.batch)
         if not envelopes:
             return 0, 0
         made = 0
+        self._reached = None
         with self.db.transaction() as tx:
             targets = {t.endpoint_id: t for t in _targets(tx)}
             for e in envelopes:
                 made += self._apply(tx, e, targets, now)
             advance(tx, envelopes[-1].position)
+        self._reached = envelopes[-1].position
         return len(envelopes), made
 
     def _apply(
