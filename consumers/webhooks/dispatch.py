@@ -16,6 +16,7 @@ import ssl
 import threading
 import time
 from collections import OrderedDict, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -71,6 +72,9 @@ class Dispatcher:
         # Attempted and recorded, but perhaps read as due by a scan that ran
         # meanwhile: not claimed again until a scan that began after.
         self.settling: set[str] = set()
+        # Answered, result not yet written: its slot is free, it is not due.
+        self.recording: set[str] = set()
+        self.lookups = ThreadPoolExecutor(64, thread_name_prefix="webhook-dns")
         self.bodies: OrderedDict[int, bytes] = OrderedDict()
         self.tls = ssl.create_default_context()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -88,6 +92,10 @@ class Dispatcher:
 
     async def _run(self, stop: threading.Event) -> None:
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        # Reads and writes of the delivery rows; lookups have their own.
+        self._loop.set_default_executor(
+            ThreadPoolExecutor(16, thread_name_prefix="webhook-db")
+        )
         tasks: set[asyncio.Task[None]] = set()
         while not stop.is_set():
             self._wake.clear()
@@ -111,6 +119,7 @@ class Dispatcher:
         # after a restart (at least once).
         for task in tasks:
             task.cancel()
+        self.lookups.shutdown(wait=False, cancel_futures=True)
 
     def _due(self, now: float) -> list[Due]:
         limit = 2 * self.policy.concurrency  # enough past the ones in flight
@@ -141,6 +150,8 @@ class Dispatcher:
             busy = self.inflight[d.endpoint_id]
             if d.delivery_id in busy or d.delivery_id in self.settling:
                 continue
+            if d.delivery_id in self.recording:
+                continue
             if len(busy) >= self.policy.concurrency:
                 continue
             busy.add(d.delivery_id)
@@ -151,16 +162,24 @@ class Dispatcher:
         try:
             body = await asyncio.to_thread(self._body, d.position)
             answer = await self._send(d, body)
+            self.recording.add(d.delivery_id)
+            self._free(d)  # the receiver is done with it: the next may go
             await asyncio.to_thread(self._record, d, answer, time.time())
         except Exception as exc:
             # The store failed (reading the event, writing the result): the
             # row stays due and is attempted again.
             log.warning("webhook attempt not recorded", error=str(exc))
         finally:
-            self.inflight[d.endpoint_id].discard(d.delivery_id)
+            self._free(d)
+            self.recording.discard(d.delivery_id)
             self.settling.add(d.delivery_id)
             if self._wake is not None:
-                self._wake.set()  # a slot is free
+                self._wake.set()
+
+    def _free(self, d: Due) -> None:
+        self.inflight[d.endpoint_id].discard(d.delivery_id)
+        if self._wake is not None:
+            self._wake.set()
 
     async def _send(self, d: Due, body: bytes) -> Answer:
         now = time.time()
@@ -174,7 +193,9 @@ class Dispatcher:
             return Answer(None, f"cannot sign: {exc}")
         headers = signing.headers(secrets, d.event_id, int(now), body)
         p = self.policy
-        return await post(d.url, headers, body, p.timeout_s, p.allow_private, self.tls)
+        return await post(
+            d.url, headers, body, p.timeout_s, p.allow_private, self.tls, self.lookups
+        )
 
     def _body(self, position: int) -> bytes:
         """The delivery's body, the same on every attempt: the event's

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -72,12 +73,19 @@ async def post(
     timeout_s: float,
     allow_private: bool,
     tls: ssl.SSLContext,
+    lookups: Executor | None = None,
 ) -> Answer:
+    """`lookups`: the threads name lookups block (getaddrinfo cannot be
+    cancelled), kept apart from the database's so a receiver whose DNS hangs
+    stalls no recording."""
     host, port = port_of(url)
     https = urlsplit(url).scheme == "https"
+    loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(timeout_s):
-            addresses = await asyncio.to_thread(resolve, host, port, allow_private)
+            addresses = await loop.run_in_executor(
+                lookups, resolve, host, port, allow_private
+            )
             status = await _exchange(
                 addresses[0],
                 port,
