@@ -29,6 +29,7 @@ from consumers.webhooks.matching import FAILED, PENDING, SUCCEEDED
 from infra.db import Database
 from infra.metrics import Metrics
 from infra.sealing import Sealer, Unsealable
+from projections.envelope import Envelope
 
 log = structlog.get_logger(__name__)
 BODY_CACHE = 1024  # events kept encoded: one event often goes to many endpoints
@@ -76,12 +77,16 @@ class Dispatcher:
         self.recording: set[str] = set()
         self.lookups = ThreadPoolExecutor(64, thread_name_prefix="webhook-dns")
         self.bodies: OrderedDict[int, bytes] = OrderedDict()
+        self._bodies_lock = threading.Lock()
         self.tls = ssl.create_default_context()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
 
-    def notify(self) -> None:
-        """New deliveries were matched (from the matcher's thread)."""
+    def notify(self, matched: list[Envelope]) -> None:
+        """New deliveries were matched (from the matcher's thread): their
+        bodies are made now, so the attempts need not read the log again."""
+        for e in matched:
+            self._keep(e.position, _encoded(e))
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None:
             with suppress(RuntimeError):  # the loop has just closed
@@ -200,20 +205,23 @@ class Dispatcher:
     def _body(self, position: int) -> bytes:
         """The delivery's body, the same on every attempt: the event's
         envelope as `GET /v1/events` shows it."""
-        cached = self.bodies.get(position)
+        with self._bodies_lock:
+            cached = self.bodies.get(position)
         if cached is not None:
-            self.bodies.move_to_end(position)
             return cached
         found = self.log.page(position - 1, 1)
         if not found or found[0].id != position:
             raise LookupError(f"no event at position {position}")
-        e = self.log.envelope(found[0])
-        document = {"type": e.type, "timestamp": e.occurred_at, "data": e.to_dict()}
-        body = json.dumps(document, separators=(",", ":")).encode()
-        self.bodies[position] = body
-        if len(self.bodies) > BODY_CACHE:
-            self.bodies.popitem(last=False)
+        body = _encoded(self.log.envelope(found[0]))
+        self._keep(position, body)
         return body
+
+    def _keep(self, position: int, body: bytes) -> None:
+        with self._bodies_lock:  # the matcher's thread and the loop's workers
+            self.bodies[position] = body
+            self.bodies.move_to_end(position)
+            if len(self.bodies) > BODY_CACHE:
+                self.bodies.popitem(last=False)
 
     def _record(self, d: Due, answer: Answer, now: float) -> None:
         attempt = d.attempts + 1
@@ -240,3 +248,9 @@ class Dispatcher:
                 ),
             )
         self.metrics.webhook_deliveries.labels(outcome).inc()
+
+
+def _encoded(e: Envelope) -> bytes:
+    """The delivery's body: the event's envelope as `GET /v1/events` shows it."""
+    document = {"type": e.type, "timestamp": e.occurred_at, "data": e.to_dict()}
+    return json.dumps(document, separators=(",", ":")).encode()

@@ -94,19 +94,18 @@ class Matcher:
         with self.db.read() as tx:
             return sender_position(tx)
 
-    def step(self, now: float) -> tuple[int, int]:
-        """Matches the next batch; returns (events read, deliveries made)."""
+    def step(self, now: float) -> tuple[int, list[Envelope]]:
+        """Matches the next batch; returns how many events it read and those
+        it made deliveries of."""
         if self._reached is None:
             self._reached = self.position()
         envelopes = self.log.after(self._reached, self.batch)
         if not envelopes:
-            return 0, 0
-        made = 0
+            return 0, []
         self._reached = None
         with self.db.transaction() as tx:
             targets = {t.endpoint_id: t for t in _targets(tx)}
-            for e in envelopes:
-                made += self._apply(tx, e, targets, now)
+            made = [e for e in envelopes if self._apply(tx, e, targets, now)]
             advance(tx, envelopes[-1].position)
         self._reached = envelopes[-1].position
         return len(envelopes), made

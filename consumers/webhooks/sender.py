@@ -67,7 +67,7 @@ class WebhookSender:
                 continue
             retrying.succeeded(*stores)
             if made:
-                self.dispatcher.notify()
+                self.dispatcher.notify(made)
             if read < self.matcher.batch:
                 self._stop.wait(self.poll_s)
 
