@@ -243,3 +243,22 @@ def test_the_secret_leaves_the_database_sealed_only(
     assert "secret" not in str(
         ok(c.get(f"/v1/webhook-endpoints/{made['endpoint_id']}")).get("secret") or ""
     )
+
+
+def test_metrics_show_outcomes_lag_and_the_oldest_pending(
+    srv: Server, c: httpx.Client, receiver: Receiver
+) -> None:
+    t = tenant(c)
+    where = path()
+    receiver.scripts[where] = [500]  # one retry: both outcomes show
+    endpoint(c, receiver.url(where), tenant_id=t["tenant_id"], event_types=RENAMES)
+    c.patch(f"/v1/tenants/{t['tenant_id']}", json={"name": f"M {uuid.uuid4()}"})
+    receiver.wait(lambda: len(receiver.at(where)) >= 2)
+    wanted = (
+        'seatledger_webhook_deliveries_total{outcome="succeeded"}',
+        'seatledger_webhook_deliveries_total{outcome="retrying"}',
+        "seatledger_webhook_endpoint_lag{endpoint=",
+        "seatledger_webhook_oldest_pending_seconds ",
+    )
+    with httpx.Client(base_url=srv.base_url) as anonymous:
+        receiver.wait(lambda: all(w in anonymous.get("/metrics").text for w in wanted))
