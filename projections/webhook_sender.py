@@ -38,6 +38,8 @@ TABLES = [
         created_at DOUBLE PRECISION NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_due"
     " ON webhook_deliveries (endpoint_id, status, next_attempt_at)",
+    "CREATE INDEX IF NOT EXISTS webhook_deliveries_pending"
+    " ON webhook_deliveries (status, next_attempt_at)",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_log"
     " ON webhook_deliveries (endpoint_id, position)",
     """CREATE TABLE IF NOT EXISTS webhook_sender (
