@@ -15,7 +15,7 @@ import json
 import ssl
 import threading
 import time
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ import structlog
 
 from application.ports import EventLog
 from consumers.webhooks import signing
+from consumers.webhooks.bodies import Bodies, encoded
 from consumers.webhooks.http import Answer, post
 from consumers.webhooks.matching import FAILED, PENDING, SUCCEEDED
 from infra.db import Database
@@ -32,7 +33,6 @@ from infra.sealing import Sealer, Unsealable
 from projections.envelope import Envelope
 
 log = structlog.get_logger(__name__)
-BODY_CACHE = 1024  # events kept encoded: one event often goes to many endpoints
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,6 @@ class Dispatcher:
         metrics: Metrics,
     ) -> None:
         self.db = db
-        self.log = log
         self.sealer = sealer
         self.policy = policy
         self.metrics = metrics
@@ -76,8 +75,7 @@ class Dispatcher:
         # Answered, result not yet written: its slot is free, it is not due.
         self.recording: set[str] = set()
         self.lookups = ThreadPoolExecutor(64, thread_name_prefix="webhook-dns")
-        self.bodies: OrderedDict[int, bytes] = OrderedDict()
-        self._bodies_lock = threading.Lock()
+        self.bodies = Bodies(log)
         self.tls = ssl.create_default_context()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -86,7 +84,7 @@ class Dispatcher:
         """New deliveries were matched (from the matcher's thread): their
         bodies are made now, so the attempts need not read the log again."""
         for e in matched:
-            self._keep(e.position, _encoded(e))
+            self.bodies.keep(e.position, encoded(e))
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None:
             with suppress(RuntimeError):  # the loop has just closed
@@ -171,7 +169,7 @@ class Dispatcher:
 
     async def _attempt(self, d: Due) -> None:
         try:
-            body = await asyncio.to_thread(self._body, d.position)
+            body = await asyncio.to_thread(self.bodies.get, d.position)
             answer = await self._send(d, body)
             self.recording.add(d.delivery_id)
             self._free(d)  # the receiver is done with it: the next may go
@@ -208,27 +206,6 @@ class Dispatcher:
             d.url, headers, body, p.timeout_s, p.allow_private, self.tls, self.lookups
         )
 
-    def _body(self, position: int) -> bytes:
-        """The delivery's body, the same on every attempt: the event's
-        envelope as `GET /v1/events` shows it."""
-        with self._bodies_lock:
-            cached = self.bodies.get(position)
-        if cached is not None:
-            return cached
-        found = self.log.page(position - 1, 1)
-        if not found or found[0].id != position:
-            raise LookupError(f"no event at position {position}")
-        body = _encoded(self.log.envelope(found[0]))
-        self._keep(position, body)
-        return body
-
-    def _keep(self, position: int, body: bytes) -> None:
-        with self._bodies_lock:  # the matcher's thread and the loop's workers
-            self.bodies[position] = body
-            self.bodies.move_to_end(position)
-            if len(self.bodies) > BODY_CACHE:
-                self.bodies.popitem(last=False)
-
     def _record(self, d: Due, answer: Answer, now: float) -> None:
         attempt = d.attempts + 1
         if answer.ok:
@@ -254,9 +231,3 @@ class Dispatcher:
                 ),
             )
         self.metrics.webhook_deliveries.labels(outcome).inc()
-
-
-def _encoded(e: Envelope) -> bytes:
-    """The delivery's body: the event's envelope as `GET /v1/events` shows it."""
-    document = {"type": e.type, "timestamp": e.occurred_at, "data": e.to_dict()}
-    return json.dumps(document, separators=(",", ":")).encode()

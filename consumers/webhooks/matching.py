@@ -10,13 +10,10 @@ twice): every event is matched exactly once.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid5
 
 from application.ports import EventLog
+from consumers.webhooks.targets import Target
 from infra.db import Database
 from projections.envelope import Envelope
 from projections.sql import Tx
@@ -27,57 +24,6 @@ PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 
 def delivery_id(endpoint_id: str, event_id: str) -> str:
     return str(uuid5(UUID(endpoint_id), event_id))
-
-
-def epoch(instant: str) -> float:
-    return datetime.fromisoformat(instant).timestamp()
-
-
-@dataclass
-class Target:
-    """An endpoint as the sender knows it at its position in the log."""
-
-    endpoint_id: str
-    tenant_id: str | None
-    include_subtenants: bool
-    event_types: set[str] | None
-    url: str
-    status: str
-    secrets: list[list[Any]] = field(default_factory=list)  # [sealed, until]
-
-    def row(self) -> tuple[Any, ...]:
-        types = sorted(self.event_types) if self.event_types is not None else None
-        return (
-            self.endpoint_id,
-            self.tenant_id,
-            self.include_subtenants,
-            json.dumps(types) if types is not None else None,
-            self.url,
-            self.status,
-            json.dumps(self.secrets),
-        )
-
-    @classmethod
-    def of(cls, row: tuple[Any, ...]) -> Target:
-        types = json.loads(row[3]) if row[3] is not None else None
-        return cls(
-            row[0],
-            row[1],
-            bool(row[2]),
-            set(types) if types is not None else None,
-            row[4],
-            row[5],
-            json.loads(row[6]),
-        )
-
-    def wants(self, e: Envelope, lineage: list[str]) -> bool:
-        if self.status != "enabled" or e.aggregate_id == self.endpoint_id:
-            return False  # an endpoint is not told of its own changes
-        if self.event_types is not None and e.type not in self.event_types:
-            return False
-        if self.tenant_id is None or self.tenant_id == e.tenant_id:
-            return True
-        return self.include_subtenants and self.tenant_id in lineage
 
 
 class Matcher:
@@ -203,7 +149,7 @@ def _endpoint_changed(
         _deleted(tx, endpoint_id, targets)
         return
     else:
-        _change(target, e, now)
+        target.change(e, now)
     targets[endpoint_id] = target
     tx.execute(
         "INSERT INTO webhook_targets VALUES (?,?,?,?,?,?,?) ON CONFLICT (endpoint_id)"
@@ -211,23 +157,6 @@ def _endpoint_changed(
         " status = excluded.status, secrets = excluded.secrets",
         target.row(),
     )
-
-
-def _change(target: Target, e: Envelope, now: float) -> None:
-    p = e.payload
-    if e.type == "WebhookEndpointUpdated":
-        types = p.get("event_types")
-        target.url = p["url"]
-        target.event_types = set(types) if types is not None else None
-    elif e.type == "WebhookEndpointDisabled":
-        target.status = "disabled"
-    elif e.type == "WebhookEndpointEnabled":
-        target.status = "enabled"
-    elif e.type == "WebhookSecretRotated":
-        until = epoch(p["previous_valid_until"])
-        kept = [[s, u if u is not None else until] for s, u in target.secrets]
-        live = [pair for pair in kept if pair[1] > now and pair[0] != p["secret"]]
-        target.secrets = [*live, [p["secret"], None]]
 
 
 def _retry(tx: Tx, endpoint_id: str, delivery: str, now: float) -> None:
