@@ -24,6 +24,7 @@ from api.routes import (
     seats,
     tenant_list,
     tenants,
+    webhooks,
 )
 from consumers.checkpointer import Checkpointer
 from infra import receipts
@@ -41,6 +42,8 @@ def create_app(c: Container) -> FastAPI:
         pruner = receipts.pruner(c.db, c.clock, c.settings.idempotency_ttl_h)
         if c.embedded_projector:
             c.follower.start(c.health)
+        if c.sends_webhooks:
+            c.webhooks.start(c.health)
         checkpointer.start()
         pruner.start()
         try:
@@ -49,6 +52,7 @@ def create_app(c: Container) -> FastAPI:
             pruner.stop()
             checkpointer.stop()
             c.follower.stop()
+            c.webhooks.stop()
 
     app = FastAPI(
         title="seatledger",
@@ -73,6 +77,7 @@ def create_app(c: Container) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(reports.router)
     app.include_router(keys.router)
+    app.include_router(webhooks.router)
     app.include_router(commands.router)
     app.include_router(history.router)
     app.add_middleware(RequestMiddleware, auth=c.authenticator, metrics=c.metrics)

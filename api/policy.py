@@ -17,6 +17,7 @@ from domain.errors import Forbidden
 
 T = "/v1/tenants/{tenant_id}"
 STATE, VIEWS, HISTORY = Action.READ_STATE, Action.READ_PROJECTIONS, Action.READ_HISTORY
+W, WEBHOOKS = "/v1/webhook-endpoints", Action.MANAGE_WEBHOOKS
 
 ROUTE_RULES: dict[tuple[str, str], Action | type[c.Command]] = {
     ("POST", "/v1/tenants"): c.CreateTenant,
@@ -62,6 +63,16 @@ ROUTE_RULES: dict[tuple[str, str], Action | type[c.Command]] = {
     ("POST", "/v1/api-keys"): c.CreateApiKey,
     ("GET", "/v1/api-keys"): Action.MANAGE_KEYS,  # the keys it may revoke
     ("DELETE", "/v1/api-keys/{key_id}"): c.RevokeApiKey,
+    ("POST", W): c.CreateWebhookEndpoint,
+    ("GET", W): WEBHOOKS,  # filtered to the endpoints the key manages
+    ("GET", f"{W}/{{endpoint_id}}"): WEBHOOKS,
+    ("PATCH", f"{W}/{{endpoint_id}}"): c.UpdateWebhookEndpoint,
+    ("DELETE", f"{W}/{{endpoint_id}}"): c.DeleteWebhookEndpoint,
+    ("POST", f"{W}/{{endpoint_id}}/rotate-secret"): c.RotateWebhookSecret,
+    ("GET", f"{W}/{{endpoint_id}}/deliveries"): WEBHOOKS,
+    ("POST", f"{W}/{{endpoint_id}}/deliveries/{{delivery_id}}/retry"): (
+        c.RetryWebhookDelivery
+    ),
 }
 
 

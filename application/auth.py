@@ -31,6 +31,9 @@ class Action(StrEnum):
     MANAGE_TENANT = "manage_tenant"  # rename, logo, members, invitations, seats
     ACCEPT_INVITATION = "accept_invitation"
     MANAGE_KEYS = "manage_keys"
+    # Endpoints and their deliveries, reads included: an endpoint's URL and
+    # delivery log are its manager's business, not every reader's.
+    MANAGE_WEBHOOKS = "manage_webhooks"
     READ_STATE = "read_state"
     READ_PROJECTIONS = "read_projections"
     READ_HISTORY = "read_history"
@@ -51,6 +54,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_TENANT: WRITERS,
     Action.ACCEPT_INVITATION: WRITERS,
     Action.MANAGE_KEYS: frozenset({Role.OPERATOR, Role.PARTNER, Role.TENANT_ADMIN}),
+    Action.MANAGE_WEBHOOKS: frozenset({Role.OPERATOR, Role.PARTNER, Role.TENANT_ADMIN}),
     Action.READ_STATE: frozenset(Role),
     Action.READ_PROJECTIONS: frozenset(Role),
     Action.READ_HISTORY: frozenset(Role) - {Role.ANALYST},

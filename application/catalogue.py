@@ -22,6 +22,7 @@ from application.handlers import (
     orders,
     seats,
     tenants,
+    webhooks,
 )
 from application.session import Session
 from domain import commands as c
@@ -29,6 +30,7 @@ from domain.api_key import ApiKey
 from domain.errors import Forbidden
 from domain.invitation import Invitation
 from domain.license_order import LicenseOrder
+from domain.webhook_endpoint import WebhookEndpoint
 
 Handler = Callable[[Any, Session], Decided]
 Target = Callable[[Any, Session], UUID | None]
@@ -85,6 +87,27 @@ class KeyEntry(Entry):
             raise Forbidden(f"this key may not issue or revoke {role} keys here")
 
 
+def endpoint_tenant(cmd: Any, s: Session) -> UUID | None:
+    return s.load(WebhookEndpoint, cmd.endpoint_id, "webhook endpoint").tenant_id
+
+
+@dataclass(frozen=True)
+class WebhookEntry(Entry):
+    """Endpoints: in scope; a tenant's sub-tenants' events only for a key
+    that may read them (a tenant_admin reads its own tenant alone)."""
+
+    action: Action = Action.MANAGE_WEBHOOKS
+    target: Target = endpoint_tenant
+    # Over HTTP only, like API keys: creation and rotation answer with a
+    # signing secret, which must not travel through Kafka or a receipt.
+    public: bool = False
+
+    def authorize(self, cmd: Any, s: Session) -> None:
+        super().authorize(cmd, s)
+        if getattr(cmd, "include_subtenants", False) and not s.who.reads_subtree:
+            raise Forbidden("this key reads its own tenant only, not sub-tenants")
+
+
 MANAGE, CONTRACT = Action.MANAGE_TENANT, Action.MANAGE_CONTRACT
 CATALOGUE: dict[type[c.Command], Entry] = {
     c.CreateTenant: Entry(
@@ -116,6 +139,13 @@ CATALOGUE: dict[type[c.Command], Entry] = {
         keys.create_key, Action.MANAGE_KEYS, creates=True, public=False
     ),
     c.RevokeApiKey: KeyEntry(keys.revoke_key, Action.MANAGE_KEYS, public=False),
+    c.CreateWebhookEndpoint: WebhookEntry(
+        webhooks.create_endpoint, target=own_tenant, creates=True
+    ),
+    c.UpdateWebhookEndpoint: WebhookEntry(webhooks.update_endpoint),
+    c.DeleteWebhookEndpoint: WebhookEntry(webhooks.delete_endpoint),
+    c.RotateWebhookSecret: WebhookEntry(webhooks.rotate_secret),
+    c.RetryWebhookDelivery: WebhookEntry(webhooks.retry_delivery),
     c.ExpireInvitation: Entry(invitations.expire, Action.SYSTEM, nobody, public=False),
     c.EndSeat: Entry(members.end_seat, Action.SYSTEM, nobody, public=False),
     c.RecordCheckpoint: Entry(

@@ -144,12 +144,12 @@ class Committer:
 
     def _answer_recorded(self, jobs: list[Job]) -> list[Job]:
         """Answers the jobs whose receipt exists; returns the others."""
-        ids = [j.receipt_id for j in jobs if j.receipt_id and not j.dry_run]
+        ids = [j.receipt_id for j in jobs if j.receipt_id]
         found = self.receipts.lookup(ids) if ids else {}
         rest = []
         for job in jobs:
             receipt = found.get(job.receipt_id) if job.receipt_id else None
-            if receipt is None or job.dry_run:
+            if receipt is None:
                 rest.append(job)
             else:
                 job.future.set_result(receipt)

@@ -124,6 +124,7 @@ class CommandGateway:
 def unauthorized(envelope: CommandEnvelope) -> Answer:
     detail = "the command's actor key is unknown or revoked"
     problem = problem_document(401, "unauthorized", detail)
-    return Answer(
-        401, {"command_id": str(envelope.command_id), "ok": False, "error": problem}
-    )
+    body: dict[str, Any] = {"command_id": str(envelope.command_id)}
+    if envelope.dry_run:
+        body["dry_run"] = True  # every answer to a dry run says so
+    return Answer(401, {**body, "ok": False, "error": problem})

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from application.auth import Role
 from application.outcome import Outcome
 from application.views import (
+    EndpointView,
     InvitationView,
     KeyView,
     MemberView,
@@ -167,6 +168,29 @@ class KeyOut(BaseModel):
         return cls(**fields, secret=secret, position=position)
 
 
+class EndpointOut(BaseModel):
+    endpoint_id: UUID
+    url: str
+    tenant_id: UUID | None
+    include_subtenants: bool
+    event_types: list[str] | None  # null: every event type
+    description: str | None
+    status: str
+    created_at: datetime
+    # The signing secret: in the answers that create or rotate it only (a
+    # repeat with the same Idempotency-Key answers null).
+    secret: str | None = None
+    position: int
+
+    @classmethod
+    def of(
+        cls, e: EndpointView, position: int, secret: str | None = None
+    ) -> EndpointOut:
+        types = list(e.event_types) if e.event_types is not None else None
+        fields = {**vars(e), "event_types": types}
+        return cls(**fields, secret=secret, position=position)
+
+
 def result_of(outcome: Outcome) -> BaseModel | None:
     """The representation of a command's result, as its REST call answers."""
     v, position = outcome.view, outcome.position
@@ -182,4 +206,6 @@ def result_of(outcome: Outcome) -> BaseModel | None:
         return OrderOut.of(v, position)
     if isinstance(v, KeyView):
         return KeyOut.of(v, position, outcome.secret)
+    if isinstance(v, EndpointView):
+        return EndpointOut.of(v, position, outcome.secret)
     return None

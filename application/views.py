@@ -18,6 +18,7 @@ from domain.license_order import LicenseOrder
 from domain.member import Member
 from domain.seat_pool import SeatPool
 from domain.tenant import Tenant
+from domain.webhook_endpoint import WebhookEndpoint
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,27 @@ class KeyView:
     created_by: str
 
 
-View = TenantView | PoolView | MemberView | InvitationView | OrderView | KeyView
+@dataclass(frozen=True)
+class EndpointView:
+    endpoint_id: UUID
+    url: str
+    tenant_id: UUID | None
+    include_subtenants: bool
+    event_types: tuple[str, ...] | None
+    description: str | None
+    status: str
+    created_at: datetime
+
+
+View = (
+    TenantView
+    | PoolView
+    | MemberView
+    | InvitationView
+    | OrderView
+    | KeyView
+    | EndpointView
+)
 
 
 def _day(value: str | None) -> date | None:
@@ -190,6 +211,19 @@ def key_view(k: ApiKey) -> KeyView:
     )
 
 
+def endpoint_view(e: WebhookEndpoint) -> EndpointView:
+    return EndpointView(
+        endpoint_id=e.id,
+        url=e.url,
+        tenant_id=e.tenant_id,
+        include_subtenants=e.include_subtenants,
+        event_types=tuple(e.event_types) if e.event_types is not None else None,
+        description=e.description,
+        status="deleted" if e.deleted else e.status,
+        created_at=e.created_on,
+    )
+
+
 def view_of(aggregate: Any, now: datetime) -> View | None:
     """The view of any aggregate a command answers with, judged at `now`
     (None for the service's own bookkeeping, such as audit checkpoints)."""
@@ -205,4 +239,6 @@ def view_of(aggregate: Any, now: datetime) -> View | None:
         return order_view(aggregate)
     if isinstance(aggregate, ApiKey):
         return key_view(aggregate)
+    if isinstance(aggregate, WebhookEndpoint):
+        return endpoint_view(aggregate)
     return None

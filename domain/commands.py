@@ -7,10 +7,17 @@ message's payload validates with exactly the model the HTTP route uses.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from domain.common import (
     Charset,
@@ -22,10 +29,12 @@ from domain.common import (
     Name,
     Note,
     PoolSlug,
+    Printable,
     RoleSlug,
     SeatLimit,
     TenantType,
     Threshold,
+    WebhookUrl,
 )
 
 
@@ -197,3 +206,51 @@ class RecordCheckpoint(Command):
     after: int = Field(ge=0)
     through: int = Field(ge=1)
     heads: dict[str, list[int | str | None]]
+
+
+def _known_event_types(types: list[str] | None) -> list[str] | None:
+    if types is None:
+        return None
+    from domain.event_types import event_types  # the aggregates import errors
+
+    unknown = sorted(set(types) - event_types())
+    if unknown:
+        raise ValueError(f"unknown event type(s): {', '.join(unknown)}")
+    return sorted(set(types))
+
+
+EventTypes = Annotated[
+    list[Annotated[str, StringConstraints(max_length=100)]],
+    Field(min_length=1, max_length=100),
+    AfterValidator(_known_event_types),
+]
+Description = Annotated[str, StringConstraints(max_length=500), Printable]
+
+
+class CreateWebhookEndpoint(Command):
+    url: WebhookUrl
+    tenant_id: UUID | None = None
+    include_subtenants: bool = False
+    event_types: EventTypes | None = None  # None: every event type
+    description: Description | None = None
+
+
+class UpdateWebhookEndpoint(Command):
+    endpoint_id: UUID
+    url: WebhookUrl | None = None
+    event_types: EventTypes | None = None
+    description: Description | None = None
+    status: Literal["enabled", "disabled"] | None = None
+
+
+class DeleteWebhookEndpoint(Command):
+    endpoint_id: UUID
+
+
+class RotateWebhookSecret(Command):
+    endpoint_id: UUID
+
+
+class RetryWebhookDelivery(Command):
+    endpoint_id: UUID
+    delivery_id: UUID

@@ -7,6 +7,7 @@ import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlsplit
 from uuid import UUID, uuid5
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
@@ -33,6 +34,33 @@ Printable = AfterValidator(_printable)
 PoolSlug = Annotated[str, StringConstraints(pattern=POOL_PATTERN)]
 FeatureSlug = Annotated[str, StringConstraints(pattern=FEATURE_PATTERN)]
 HolderId = Annotated[str, StringConstraints(pattern=HOLDER_PATTERN)]
+
+
+def _webhook_url(url: str) -> str:
+    """http(s) with a host and no credentials (they would travel in every
+    delivery's request line); where the host points is checked by the
+    application, which may resolve names (application/webhook_urls.py)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises for a malformed port)
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("the URL must start with https:// or http://")
+    if not parts.hostname:
+        raise ValueError("the URL has no host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("the URL may not contain credentials")
+    return url
+
+
+WebhookUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    Printable,
+    AfterValidator(_webhook_url),
+]
+
 # Characters that show nothing or reorder what is shown: in a name they make
 # look-alikes ("Ac\u200bme") or disguise it (a right-to-left override).
 _HIDDEN = frozenset(

@@ -27,10 +27,13 @@ from application.queries.reads import Reads
 from application.queries.scope import Scope
 from application.queries.state import StateReads
 from application.queries.usage import UsageReads
+from application.queries.webhooks import WebhookReads
 from consumers.log_follower import LogFollower
 from consumers.projector import kafka_watermark
 from consumers.relay import TABLE as RELAY_TABLE
 from consumers.relay import relay_position
+from consumers.webhooks.dispatch import Policy
+from consumers.webhooks.sender import WebhookSender
 from domain.api_key import ApiKey
 from infra import kafka_io, pg_pools, receipts
 from infra import logging as seatledger_logging
@@ -39,8 +42,10 @@ from infra.db import Database, PostgresDatabase, SqliteDatabase
 from infra.eventstore import Log, Persistence, Store
 from infra.metrics import Metrics
 from infra.private_files import secure_data_dir
+from infra.sealing import Sealer, key_from
 from infra.settings import Settings
 from infra.waiting import POSTGRES, Health, until_up
+from projections import webhook_sender as webhook_tables
 from projections.registry import create_tables
 
 
@@ -59,6 +64,7 @@ class Container:
     reads: Reads
     authenticator: Authenticator
     follower: LogFollower
+    webhooks: WebhookSender
     metrics: Metrics
     clock: Callable[[], datetime]
     operator_key: str = field(repr=False)
@@ -70,6 +76,12 @@ class Container:
     @property
     def embedded_projector(self) -> bool:
         return self.settings.kafka_bootstrap is None
+
+    @property
+    def sends_webhooks(self) -> bool:
+        """`serve` runs the webhook sender itself (else `send-webhooks` does)."""
+        configured = self.settings.webhooks_in_process
+        return self.embedded_projector if configured is None else configured
 
     @property
     def topics(self) -> kafka_io.Topics:
@@ -107,6 +119,7 @@ class Container:
 
     def close(self) -> None:
         self.follower.stop()
+        self.webhooks.stop()
         self.bus.stop()
         self.persistence.close()
         self.db.close()
@@ -154,6 +167,18 @@ def bootstrap(
         poll_s=settings.projector_poll_ms / 1000,
     )
 
+    sealer = persistence.mapper.sealer
+    assert sealer is not None  # set by open_stores
+    policy = Policy(
+        delays=settings.webhook_retry_delays,
+        timeout_s=settings.webhooks_timeout_s,
+        concurrency=settings.webhooks_concurrency,
+        allow_private=settings.webhooks_allow_private,
+    )
+    webhooks = WebhookSender(
+        log, db, sealer, policy, metrics, poll_s=settings.webhooks_poll_ms / 1000
+    )
+
     def applied(tenant_id: str | None) -> int:
         return applied_position(settings, follower, db, tenant_id)
 
@@ -167,6 +192,7 @@ def bootstrap(
         reads=_reads(store, log, db, now, applied),
         authenticator=Authenticator(key, lambda i: _key(store, i)),
         follower=follower,
+        webhooks=webhooks,
         metrics=metrics,
         clock=now,
         operator_key=key,
@@ -202,6 +228,7 @@ def _reads(
         history=HistoryReads(log, scope, lambda tenants: verify(log, tenants)),
         listing=TenantListing(db, store, scope),
         keys=KeyReads(db, scope),
+        webhooks=WebhookReads(store, db, scope, applied),
     )
 
 
@@ -218,9 +245,13 @@ def open_stores(settings: Settings) -> tuple[Database, Persistence]:
         undo.callback(db.close)
         persistence = Persistence(settings.eventsourcing_env())
         undo.callback(persistence.close)
+        persistence.mapper.sealer = Sealer(
+            key_from(settings.webhook_secret_key, settings.webhook_key_file)
+        )
         with db.transaction() as tx:
             create_tables(tx)
             receipts.create_tables(tx)
+            webhook_tables.create_tables(tx)
             tx.execute(RELAY_TABLE)
         undo.pop_all()
     return db, persistence

@@ -190,6 +190,15 @@ def consume_commands(
     )
 
 
+@app.command("send-webhooks")
+def send_webhooks() -> None:
+    """Deliver signed webhooks: follow the event store's log, record a
+    delivery per matching endpoint, send them with retries (one process)."""
+    c = _container(stop_on_signals())
+    serve_metrics(c)
+    _run_until_signalled(c, lambda: c.webhooks)
+
+
 @app.command()
 def demo(
     console_url: str = typer.Option(

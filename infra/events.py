@@ -16,12 +16,19 @@ from eventsourcing.domain import DomainEventProtocol, Snapshot
 from eventsourcing.persistence import Mapper, Notification, StoredEvent, Transcoder
 
 from infra.chain import HASH, META, HashChain, event_hash
+from infra.sealing import Sealer
 from projections.envelope import Envelope
+
+# Event attributes stored sealed, by aggregate (infra/sealing.py): the
+# webhook signing secrets.
+SEALED: dict[str, frozenset[str]] = {"WebhookEndpoint": frozenset({"secret"})}
 
 
 class EnvelopeMapper(Mapper[UUID]):
     # Set once the recorder exists (infra/eventstore/persistence.py).
     chain: HashChain | None = None
+    # Set by the composition root; without it a secret is never stored.
+    sealer: Sealer | None = None
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         if isinstance(domain_event, Snapshot):
@@ -42,11 +49,23 @@ class EnvelopeMapper(Mapper[UUID]):
         }
         # Events are frozen: map a copy that carries the metadata.
         copy = object.__new__(type(domain_event))
-        object.__setattr__(copy, "__dict__", {**vars(domain_event), META: meta})
+        state = self._sealed(domain_event, {**vars(domain_event), META: meta})
+        object.__setattr__(copy, "__dict__", state)
         stored = super().to_stored_event(copy)
         if self.chain is None:
             return stored
         return self._chained(stored, self.chain)
+
+    def _sealed(
+        self, domain_event: DomainEventProtocol[UUID], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        aggregate = type(domain_event).__qualname__.split(".")[0]
+        for name in SEALED.get(aggregate, frozenset()) & state.keys():
+            if self.sealer is None:
+                raise RuntimeError("no sealing key: a secret is never stored in clear")
+            bound_to = str(domain_event.originator_id)
+            state[name] = self.sealer.seal(state[name], bound_to)
+        return state
 
     @staticmethod
     def _chained(stored: StoredEvent, chain: HashChain) -> StoredEvent:

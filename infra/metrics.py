@@ -61,3 +61,22 @@ class Metrics:
             ["consumer"],
             registry=self.registry,
         )
+        self.webhook_deliveries = Counter(
+            "seatledger_webhook_deliveries",
+            "webhook delivery attempts by outcome: succeeded, retrying (failed, "
+            "will be tried again), failed (gave up)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_endpoint_lag = Gauge(
+            "seatledger_webhook_endpoint_lag",
+            "store position minus the position up to which an endpoint has "
+            "received every event meant for it",
+            ["endpoint"],
+            registry=self.registry,
+        )
+        self.webhook_oldest_pending = Gauge(
+            "seatledger_webhook_oldest_pending_seconds",
+            "age of the oldest delivery not yet succeeded or given up",
+            registry=self.registry,
+        )

@@ -38,7 +38,8 @@ def secure_data_dir(settings: Settings) -> None:
     private_dir(settings.data_dir)
     if not settings.uses_postgres:
         private_file(settings.sqlite_path)
-    for path in [settings.bootstrap_key_file, *_database_files(settings)]:
+    keys = [settings.bootstrap_key_file, settings.webhook_key_file]
+    for path in [*keys, *_database_files(settings)]:
         if path.is_file():
             os.chmod(path, FILE_MODE)
 

@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.sealing import parse_key
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SEATLEDGER_", extra="ignore")
@@ -23,6 +25,37 @@ class Settings(BaseSettings):
     postgres_schema: str = "public"
     bootstrap_key: str | None = Field(default=None, repr=False)
     kafka_bootstrap: str | None = None
+    webhook_secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="32 bytes (64 hex digits or base64) sealing webhook signing "
+        "secrets at rest; unset = generated once in the data folder",
+    )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="allow webhook URLs on loopback, private, link-local "
+        "addresses (tests, on-premises)",
+    )
+    webhooks_in_process: bool | None = Field(
+        default=None,
+        description="serve sends webhooks itself; default: when "
+        "SEATLEDGER_KAFKA_BOOTSTRAP is unset (else run `seatledger send-webhooks`)",
+    )
+    webhooks_retry_s: str = Field(
+        default="5,300,1800,7200,18000,36000,36000",
+        pattern=r"^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$",
+        description="seconds before each retry of a failed delivery; after the "
+        "last one it is marked failed",
+    )
+    webhooks_timeout_s: float = Field(
+        default=10, gt=0, le=60, description="seconds a receiver has to answer 2xx"
+    )
+    webhooks_concurrency: int = Field(
+        default=4, ge=1, le=100, description="deliveries in flight per endpoint"
+    )
+    webhooks_poll_ms: int = Field(
+        default=20, ge=1, le=60_000, description="sender's poll of the log when idle"
+    )
     topic_prefix: str = "seatledger"
     topic_partitions: int = Field(default=6, ge=1, le=1000)
     retry_attempts: int = Field(default=10, ge=1, le=100)
@@ -158,6 +191,14 @@ class Settings(BaseSettings):
         # is too: a stray newline in an env file must not lock the operator out.
         return (key or "").strip() or None
 
+    @field_validator("webhook_secret_key")
+    @classmethod
+    def _sealing_key(cls, key: str | None) -> str | None:
+        if key and key.strip():
+            parse_key(key)  # a wrong length fails at start, saying what is wanted
+            return key.strip()
+        return None
+
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None
@@ -169,6 +210,14 @@ class Settings(BaseSettings):
     @property
     def bootstrap_key_file(self) -> Path:
         return self.data_dir / "operator.key"
+
+    @property
+    def webhook_key_file(self) -> Path:
+        return self.data_dir / "webhook-secret.key"
+
+    @property
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.webhooks_retry_s.split(","))
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment eventsourcing's Application reads, passed as env=."""

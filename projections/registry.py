@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from projections import api_keys, members, orders, tenants, usage
+from projections import api_keys, members, orders, tenants, usage, webhooks
 from projections.envelope import Envelope
 from projections.sql import Tx
 
@@ -28,6 +28,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     Projection(members.NAME, members.TABLES, members.apply),
     Projection(orders.NAME, orders.TABLES, orders.apply),
     Projection(api_keys.NAME, api_keys.TABLES, api_keys.apply),
+    Projection(webhooks.NAME, webhooks.TABLES, webhooks.apply),
 )
 
 TRACKING_TABLES = [

@@ -11,6 +11,7 @@ from application.queries.projected import ProjectedReads
 from application.queries.scope import Scope
 from application.queries.state import StateReads
 from application.queries.usage import UsageReads
+from application.queries.webhooks import WebhookReads
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,4 @@ class Reads:
     history: HistoryReads
     listing: TenantListing
     keys: KeyReads
+    webhooks: WebhookReads

@@ -26,6 +26,7 @@ ACCEPT = "accept an invitation"
 READ = "read state, projections and reports"
 HISTORY = "history, /v1/events, verify"
 KEYS = "create / revoke / list keys"
+WEBHOOKS = "webhook endpoints"
 
 # The table's columns: where the target stands, seen from the key's tenant.
 OWN = "own tenant"
@@ -51,17 +52,28 @@ COLUMN = {
 }
 
 EVERYTHING = frozenset(
-    {CREATE_ROOT, CREATE_SUB, CONTRACT, APPROVE, MANAGE, ACCEPT, READ, HISTORY, KEYS}
+    {
+        CREATE_ROOT,
+        CREATE_SUB,
+        CONTRACT,
+        APPROVE,
+        MANAGE,
+        ACCEPT,
+        READ,
+        HISTORY,
+        KEYS,
+        WEBHOOKS,
+    }
 )
 OWN_TENANT = frozenset({CREATE_SUB, MANAGE, ACCEPT, READ, HISTORY})
 
 # (role, column) -> the actions the contract allows; anything missing: none.
 ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("operator", ANY): EVERYTHING,
-    ("operator", NONE): frozenset({CREATE_ROOT, KEYS}),
-    ("partner", OWN): OWN_TENANT | {KEYS},
-    ("partner", DESC): OWN_TENANT | {CONTRACT, APPROVE, KEYS},
-    ("tenant_admin", OWN): OWN_TENANT | {KEYS},
+    ("operator", NONE): frozenset({CREATE_ROOT, KEYS, WEBHOOKS}),
+    ("partner", OWN): OWN_TENANT | {KEYS, WEBHOOKS},
+    ("partner", DESC): OWN_TENANT | {CONTRACT, APPROVE, KEYS, WEBHOOKS},
+    ("tenant_admin", OWN): OWN_TENANT | {KEYS, WEBHOOKS},
     ("service", OWN): OWN_TENANT,
     ("auditor", OWN): frozenset({READ, HISTORY}),
     ("auditor", DESC): frozenset({READ, HISTORY}),

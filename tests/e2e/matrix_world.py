@@ -4,6 +4,7 @@ tree as the store knows it (a tenant's parent, asked once)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,11 @@ from tests.e2e.matrix_contract import (
     position_of,
 )
 from tests.e2e.matrix_support import Route
+
+# A public address (the matrix server refuses private ones), and an event
+# type these tenants never record: the sender has nothing to try meanwhile.
+HOOK = "https://93.184.216.34/matrix"
+RARE = ["AuditTrailStarted"]
 
 
 class World:
@@ -141,6 +147,29 @@ class World:
         if tid:
             body["tenant_id"] = tid
         return str(self.ok(self.op.post("/v1/api-keys", json=body), 201)["key_id"])
+
+    def endpoint(self, tid: str | None) -> str:
+        body: dict[str, Any] = {"url": HOOK, "event_types": RARE}
+        if tid:
+            body["tenant_id"] = tid
+        r = self.op.post("/v1/webhook-endpoints", json=body)
+        return str(self.ok(r, 201)["endpoint_id"])
+
+    def delivery(self, tid: str) -> dict[str, str]:
+        """An endpoint of the tenant with one delivery (a rename's), once the
+        sender has recorded it."""
+        body = {"url": HOOK, "tenant_id": tid, "event_types": ["TenantRenamed"]}
+        made = self.ok(self.op.post("/v1/webhook-endpoints", json=body), 201)
+        self.ok(self.op.patch(f"/v1/tenants/{tid}", json={"name": self.name()}), 200)
+        log = f"/v1/webhook-endpoints/{made['endpoint_id']}/deliveries"
+        deadline = time.monotonic() + 30
+        while not (found := self.ok(self.op.get(log), 200)["deliveries"]):
+            assert time.monotonic() < deadline, "the sender recorded no delivery"
+            time.sleep(0.02)
+        return {
+            "endpoint_id": made["endpoint_id"],
+            "delivery_id": found[0]["delivery_id"],
+        }
 
     # The tree as stored ---------------------------------------------------------
     def parent_of(self, tid: str) -> str | None:

@@ -39,6 +39,7 @@ from tests.e2e.matrix_contract import (
     PRINCIPALS,
     READ,
     ROLES,
+    WEBHOOKS,
     Who,
     allowed,
     issues,
@@ -54,7 +55,7 @@ from tests.e2e.matrix_support import (
     openapi_routes,
     revealed_tenants,
 )
-from tests.e2e.matrix_world import Call, Variant, World, command, v
+from tests.e2e.matrix_world import HOOK, RARE, Call, Variant, World, command, v
 
 
 # Builders that create something first, so the call aims at a fresh resource.
@@ -95,7 +96,12 @@ def _projection_query(w: World, t: str) -> Call:
     return Call(query={"tenant_id": t, **w.caught_up()})
 
 
+def _endpoint(w: World, t: str) -> Call:
+    return Call({"endpoint_id": w.endpoint(t)})
+
+
 T = "/v1/tenants/{tenant_id}"
+W = "/v1/webhook-endpoints"
 INV = "/v1/invitations/{invitation_id}"
 ORD = "/v1/license-orders/{order_id}"
 
@@ -268,6 +274,41 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
             label="unscoped",
             targeted=False,
         ),
+    ),
+    ("POST", W): (
+        v(
+            WEBHOOKS,
+            lambda w, t: Call(json={"url": HOOK, "tenant_id": t, "event_types": RARE}),
+            201,
+            label="tenant",
+        ),
+        v(
+            WEBHOOKS,
+            lambda w, t: Call(json={"url": HOOK, "event_types": RARE}),
+            201,
+            label="every-event",
+            targeted=False,
+        ),
+    ),
+    ("GET", W): (v(WEBHOOKS, lambda w, t: Call(query={"tenant_id": t}), 200),),
+    ("GET", f"{W}/{{endpoint_id}}"): (v(WEBHOOKS, _endpoint, 200, named=False),),
+    ("PATCH", f"{W}/{{endpoint_id}}"): (
+        v(
+            WEBHOOKS,
+            lambda w, t: Call({"endpoint_id": w.endpoint(t)}, {"description": "d"}),
+            200,
+            named=False,
+        ),
+    ),
+    ("DELETE", f"{W}/{{endpoint_id}}"): (v(WEBHOOKS, _endpoint, 200, named=False),),
+    ("POST", f"{W}/{{endpoint_id}}/rotate-secret"): (
+        v(WEBHOOKS, _endpoint, 200, named=False),
+    ),
+    ("GET", f"{W}/{{endpoint_id}}/deliveries"): (
+        v(WEBHOOKS, _endpoint, 200, named=False),
+    ),
+    ("POST", f"{W}/{{endpoint_id}}/deliveries/{{delivery_id}}/retry"): (
+        v(WEBHOOKS, lambda w, t: Call(w.delivery(t)), 202, named=False),
     ),
     ("POST", "/v1/commands"): (
         v(

@@ -90,6 +90,10 @@ def known(op: httpx.Client) -> dict[str, str]:
     oid = ok(op.post(f"/v1/tenants/{tid}/license-orders", json=order), 201)["order_id"]
     key = {"name": "fuzz", "role": "auditor", "tenant_id": tid}
     kid = ok(op.post("/v1/api-keys", json=key), 201)["key_id"]
+    # A public address (this server refuses private ones), an event type the
+    # fuzzing never records: the sender has nothing to try.
+    hook = {"url": "https://93.184.216.34/fuzz", "event_types": ["AuditTrailStarted"]}
+    eid = ok(op.post("/v1/webhook-endpoints", json=hook), 201)["endpoint_id"]
     return {
         "tenant_id": tid,
         "parent_id": tid,
@@ -99,6 +103,7 @@ def known(op: httpx.Client) -> dict[str, str]:
         "invitation_id": iid,
         "order_id": oid,
         "key_id": kid,
+        "endpoint_id": eid,
         "feature": "multi_tenant",
     }
 

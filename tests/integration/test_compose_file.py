@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_TEXT = (ROOT / "compose.yaml").read_text()
 COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
-OURS = {"api", "relay", "projector", "commands"}
+OURS = {"api", "relay", "projector", "commands", "webhooks"}
 INTERPOLATION = re.compile(r"\$\{(\w+)([^}]*)\}")
 
 
@@ -31,7 +31,7 @@ def cli_commands() -> set[str]:
     }
 
 
-def test_it_runs_the_four_processes_postgres_and_kafka() -> None:
+def test_it_runs_the_five_processes_postgres_and_kafka() -> None:
     assert set(SERVICES) == OURS | {"postgres", "kafka"}
 
 
@@ -58,6 +58,8 @@ def test_secrets_have_no_default_and_every_variable_is_documented() -> None:
     assert {v for v, _ in found} == {
         "SEATLEDGER_BOOTSTRAP_KEY",
         "SEATLEDGER_DB_PASSWORD",
+        # The API and the sender seal and unseal webhook secrets with one key.
+        "SEATLEDGER_WEBHOOK_SECRET_KEY",
     }
     for variable, rest in found:
         # `${X:?message}`: compose refuses to start while X is unset or empty.

@@ -207,6 +207,26 @@ def test_a_dry_run_answers_as_the_command_would_and_records_nothing(
         bus.handle(OPERATOR, assign(tenant, "h2"), Context(dry_run=True))
 
 
+def test_a_dry_run_with_a_recorded_key_answers_as_the_repeat_would(
+    bus: CommandBus, store: MemoryStore
+) -> None:
+    """A repeat of a recorded command is answered from its receipt, so a dry
+    run of it says so; a dry run itself leaves no receipt behind."""
+    tenant = tenant_with_pool(bus, limit=5)
+    first = bus.handle(OPERATOR, assign(tenant, "h"), Context(idempotency_key="k"))
+    head = store.head()
+    would = bus.handle(
+        OPERATOR, assign(tenant, "h"), Context(idempotency_key="k", dry_run=True)
+    )
+    assert (would.replayed, would.dry_run) == (True, True)
+    assert (would.status, would.position) == (first.status, first.position)
+    assert store.head() == head
+    fresh = Context(idempotency_key="k2", dry_run=True)
+    assert not bus.handle(OPERATOR, assign(tenant, "h2"), fresh).replayed
+    real = bus.handle(OPERATOR, assign(tenant, "h2"), Context(idempotency_key="k2"))
+    assert not real.replayed and real.changed and store.head() > head
+
+
 def test_the_catalogue_rule_authorizes_every_command(bus: CommandBus) -> None:
     tenant = tenant_with_pool(bus)
     admin = Principal("admin", Role.TENANT_ADMIN, tenant)

@@ -1,0 +1,1 @@
+"""The webhook sender: follows the store's log, records deliveries, sends them."""
