@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.matrix_contract import HISTORY, KEYS, READ, Who, issues
+from tests.e2e.matrix_contract import HISTORY, KEYS, READ, WEBHOOKS, Who, issues
 from tests.e2e.matrix_support import Route, revealed_tenants
 from tests.e2e.matrix_world import Call, World
 
@@ -55,7 +55,7 @@ class Read:
 
     def call(self, tid: str | None, w: World) -> Call:
         query: dict[str, Any] = dict(self.query)
-        if self.unit in ("tenants", "keys"):  # projections: wait for the setup
+        if self.unit in ("tenants", "keys", "endpoints"):  # projections: wait
             query |= w.caught_up()
         if tid is None:
             return Call(query=query)
@@ -68,6 +68,7 @@ T = "/v1/tenants/{tenant_id}"
 EVENTS, VERIFY = ("GET", "/v1/events"), ("GET", "/v1/audit/verify")
 ACTIVE, TENANTS = ("GET", f"{T}/reports/active-users"), ("GET", "/v1/tenants")
 KEY_LIST = ("GET", "/v1/api-keys")
+HOOKS = ("GET", "/v1/webhook-endpoints")
 SUBTENANTS = {"include_subtenants": "true"}
 
 READS = (
@@ -91,7 +92,16 @@ READS = (
     Read(TENANTS, "parent_id", READ, CHILDREN),
     Read(KEY_LIST, "everything", KEYS, EVERYTHING, unit="keys"),
     Read(KEY_LIST, "tenant_id", KEYS, ONE, unit="keys"),
+    Read(HOOKS, "everything", WEBHOOKS, EVERYTHING, unit="endpoints"),
+    Read(HOOKS, "tenant_id", WEBHOOKS, ONE, unit="endpoints"),
 )
+
+# Reads whose path names a resource of one tenant (not the tenant): what
+# they cover is that resource's, and the route matrix checks its scope (404
+# for a resource out of the key's scope).
+OF_A_RESOURCE = {
+    "/v1/webhook-endpoints/{endpoint_id}/deliveries": "one endpoint's own log",
+}
 
 # Query parameters that select within what a read covers and so cannot
 # widen it; every other parameter of a GET route needs a read above.
@@ -119,6 +129,7 @@ class Universe:
     parents: dict[str, str | None]  # tenant id -> parent id
     events: list[tuple[int, str | None, str]]  # position, tenant, aggregate type
     keys: list[tuple[str, str, str | None]]  # key id, role, tenant
+    endpoints: list[tuple[str, str | None]]  # webhook endpoint id, tenant
 
     def subtree(self, tid: str) -> set[str]:
         found = {tid}
@@ -147,6 +158,8 @@ def expected(
             for key_id, role, owner in u.keys
             if owner in covered and issues(who.role, w.relation(who, owner), role)
         )
+    if read.unit == "endpoints":
+        return status, frozenset(e for e, owner in u.endpoints if owner in covered)
     return status, frozenset(t for t in covered if t is not None)  # tenants
 
 
@@ -188,6 +201,8 @@ def observe(read: Read, r: httpx.Response) -> Observed:
         return int(body["checked"])
     if read.unit == "keys":
         return frozenset(k["key_id"] for k in body["keys"])
+    if read.unit == "endpoints":
+        return frozenset(e["endpoint_id"] for e in body["endpoints"])
     return frozenset(revealed_tenants(r))
 
 
@@ -209,12 +224,12 @@ def fetch(client: httpx.Client, read: Read, call: Call) -> tuple[httpx.Response,
 def _first_page(read: Read) -> dict[str, Any]:
     if read.unit == "events":
         return {"after": 0, "limit": 1000}
-    return {"limit": 1000} if read.route == TENANTS else {}
+    return {"limit": 1000} if read.route in (TENANTS, HOOKS) else {}
 
 
 def _next_page(read: Read, r: httpx.Response) -> dict[str, Any] | None:
     if read.unit == "events" and (after := r.json()["next_after"]) is not None:
         return {"after": after, "limit": 1000}
-    if read.route == TENANTS and (cursor := r.json()["next_cursor"]):
+    if read.route in (TENANTS, HOOKS) and (cursor := r.json()["next_cursor"]):
         return {"cursor": cursor, "limit": 1000}
     return None
