@@ -10,6 +10,7 @@ answered from the receipt and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 from uuid import UUID
 
 from application import receipts
@@ -34,12 +35,31 @@ class CommandBus:
     def handle(
         self, who: Principal, command: Command, context: Context | None = None
     ) -> Outcome:
+        job = self._submit(who, command, context)
+        return self._answer(job, job.future.result())
+
+    async def handle_async(
+        self, who: Principal, command: Command, context: Context | None = None
+    ) -> Outcome:
+        """`handle` for an event loop: the caller awaits the committer's answer
+        instead of blocking a worker thread on it (an HTTP request then costs
+        no thread hop). A repeat answered from its receipt reads the store,
+        so that part runs in a thread."""
+        job = self._submit(who, command, context)
+        answer = await asyncio.wrap_future(job.future)
+        if isinstance(answer, Receipt):
+            return await asyncio.to_thread(self._answer, job, answer)
+        return self._answer(job, answer)
+
+    def _submit(self, who: Principal, command: Command, context: Context | None) -> Job:
         context = context or Context()
         job = Job(who, command, CATALOGUE[type(command)], context)
         if context.idempotency_key is not None and not context.dry_run:
             job.receipt_id = receipts.receipt_id(who.key_id, context.idempotency_key)
             job.fingerprint = receipts.fingerprint(command)
-        answer = self.committer.submit(job).future.result()
+        return self.committer.submit(job)
+
+    def _answer(self, job: Job, answer: object) -> Outcome:
         if isinstance(answer, Receipt):
             return self._replay(job, answer)
         assert isinstance(answer, Outcome)
