@@ -8,6 +8,7 @@ position never skips an event even though positions may have gaps.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import structlog
 
@@ -30,6 +31,9 @@ class LogFollower:
         self.poll_s = poll_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Set by `serve --workers`: waits until this process may follow
+        # (one follower per server); False when stopped meanwhile.
+        self.exclusive: Callable[[threading.Event], bool] | None = None
 
     def position(self) -> int:
         with self.db.read() as tx:
@@ -53,6 +57,8 @@ class LogFollower:
             pass
 
     def run(self, health: Health | None = None) -> None:
+        if self.exclusive is not None and not self.exclusive(self._stop):
+            return
         retrying = Retrying(health or Health(), self._stop)
         while not self._stop.is_set():
             try:
