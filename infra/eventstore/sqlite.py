@@ -72,8 +72,7 @@ class SqliteAppender(Chained):
         # aggregate's history (a MAX ... GROUP BY over IN (...) read every
         # event of every aggregate the batch read, under the write lock).
         latest = (
-            f"SELECT MAX(originator_version) FROM {self.table}"
-            " WHERE originator_id = ?"
+            f"SELECT MAX(originator_version) FROM {self.table} WHERE originator_id = ?"
         )
         found: dict[UUID, int] = {}
         for aggregate_id in commit.reads:
