@@ -35,7 +35,17 @@ class CommandBus:
     def handle(
         self, who: Principal, command: Command, context: Context | None = None
     ) -> Outcome:
-        job = self._submit(who, command, context)
+        return self.outcome(self.submit(who, command, context))
+
+    def submit(
+        self, who: Principal, command: Command, context: Context | None = None
+    ) -> Job:
+        """Queues the command without waiting: commands submitted together
+        are decided and saved together. `outcome(job)` waits for its answer."""
+        return self._submit(who, command, context)
+
+    def outcome(self, job: Job) -> Outcome:
+        """The submitted command's answer (raises its refusal)."""
         return self._answer(job, job.future.result())
 
     async def handle_async(
