@@ -62,9 +62,9 @@ class Server:
         if workers > 1:
             argv += ["--workers", str(workers)]
         profile = os.environ.get("BENCH_PROFILE_DIR")
-        if profile:  # the server under bench/sampler.py, report on exit
+        if profile:  # the server under a CPU profiler, its report at exit
             out = Path(profile) / f"server-{self.port}.txt"
-            argv[1:2] = ["-m", "bench.sampler", str(out), "--", "-m"]
+            argv[1:2] = ["-m", "bench.cpu_profile", str(out), "--", "-m"]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 argv, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
