@@ -45,7 +45,7 @@ class LogFollower:
         if not envelopes:
             return 0
         reached = envelopes[-1].position
-        with self.db.transaction() as tx:
+        with self.db.batch() as tx:
             # Exactly once: rows and positions commit together; a crash before
             # the commit re-reads this batch, after it the batch is skipped.
             applied = apply_batch(tx, envelopes, SOURCE, reached)

@@ -250,7 +250,9 @@ class Projector:
         def reject(envelope: Envelope, reason: str) -> None:
             unapplicable.append((record_of[id(envelope)], reason))
 
-        with self.db.transaction() as tx:
+        # Salvaging runs envelope by envelope with savepoints, whose errors
+        # must surface at once: not pipelined.
+        with self.db.transaction() if salvage else self.db.batch() as tx:
             applied = apply_batch(
                 tx,
                 [envelope for _, envelope in decoded],
