@@ -30,6 +30,7 @@ class LogFollower:
         self.batch = batch
         self.poll_s = poll_s
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         # Set by `serve --workers`: waits until this process may follow
         # (one follower per server); False when stopped meanwhile.
@@ -70,7 +71,10 @@ class LogFollower:
                 continue
             retrying.succeeded(*self._stores)
             if read < self.batch:
-                self._stop.wait(self.poll_s)
+                # Caught up: wait for this process's next commit (nudge), or
+                # poll for other processes' commits.
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
 
     @property
     def _stores(self) -> tuple[str, ...]:
@@ -82,7 +86,14 @@ class LogFollower:
         )
         self._thread.start()
 
+    def nudge(self) -> None:
+        """Something was committed: follow it now rather than at the next
+        poll (a fixed sleep on a busy path would add up to poll_s to every
+        projection's freshness)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
