@@ -24,6 +24,7 @@ from types import FrameType
 from typing import Any
 
 _profiles: list[cProfile.Profile] = []
+_names: list[str] = []
 _lock = threading.Lock()
 
 
@@ -33,6 +34,7 @@ def _start_in_thread(frame: FrameType, event: str, arg: Any) -> None:
     profile = cProfile.Profile(time.thread_time)
     with _lock:
         _profiles.append(profile)
+        _names.append(threading.current_thread().name)
     profile.enable()
 
 
@@ -40,6 +42,9 @@ def report(out: str) -> None:
     for profile in list(_profiles):
         profile.disable()
     text = io.StringIO()
+    for name, profile in zip(_names, _profiles, strict=True):
+        own = pstats.Stats(profile).total_tt  # type: ignore[attr-defined]
+        text.write(f"thread {name}: {own:.2f} s CPU\n")
     stats = pstats.Stats(*_profiles, stream=text) if _profiles else None
     if stats is not None:
         stats.dump_stats(out + ".pstats")  # for pstats' own browsing

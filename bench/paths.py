@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 
 from application.auth import Principal, Role
-from bench.measure import Cell, Op
+from bench.measure import Cell, Op, load1
 from domain.commands import AssignSeat, CreateTenant, SetSeatLimit
 from domain.common import MAX_LIMIT
 from domain.errors import DomainError
@@ -118,7 +118,7 @@ def pgbench(plain: PlainSql, port: int, callers: int, seconds: float) -> Cell:
         check=False,
     )
     Path(f.name).unlink()
-    cell = Cell("plain SQL (pgbench)", callers)
+    cell = Cell("plain SQL (pgbench)", callers, load=load1())
     tps = re.search(r"tps = ([\d.]+)", done.stdout)
     latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
     if tps is None:
