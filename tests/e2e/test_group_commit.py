@@ -85,16 +85,19 @@ def test_a_refused_command_in_a_batch_leaves_no_event_and_spares_the_others(
         assert _events(c, tenant)[ASSIGNED] == 15  # nothing of the refused
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_two_serve_processes_on_one_postgresql_never_oversell(
-    pg_url: str, tmp_path: Path
+    pg_url: str, tmp_path: Path, workers: int
 ) -> None:
+    """Two servers; with workers=2 each is `serve --workers 2`: four buses."""
     env = server_env("postgres", tmp_path, pg_url)
+    args = ("--workers", str(workers)) if workers > 1 else ()
     servers = []
     try:
         for name in ("a", "b"):
             workdir = tmp_path / name
             workdir.mkdir()
-            servers.append(start_server(env, workdir))
+            servers.append(start_server(env, workdir, args=args))
         with servers[0].client() as c:
             tenant = _tenant_with_pools(c, seats=10)
         path = f"/v1/tenants/{tenant}/seats/seats/assignments"
