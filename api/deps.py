@@ -1,6 +1,9 @@
 """What routes depend on: the calling key, the bus, the reads, the command's
 context and projection waits. Everything comes from the container built in
-the app's lifespan."""
+the app's lifespan.
+
+Dependencies that do no I/O are `async def`: FastAPI runs a plain `def`
+dependency on a worker thread, a hop per dependency per request."""
 
 from __future__ import annotations
 
@@ -28,22 +31,30 @@ PAGE_LIMIT = 1000  # list endpoints cap `limit` here
 MAX_IDEMPOTENCY_KEY = 255
 
 
-def container(request: Request) -> Container:
+def the_container(request: Request) -> Container:
     found: Container = request.app.state.container
     return found
 
 
-def principal(request: Request) -> Principal:
+async def container(request: Request) -> Container:
+    return the_container(request)
+
+
+async def principal(request: Request) -> Principal:
     found: Principal = request.state.principal
     return found
 
 
-def reads(request: Request) -> Reads:
-    return container(request).reads
+async def reads(request: Request) -> Reads:
+    return the_container(request).reads
 
 
-def clock(request: Request) -> datetime:
-    return container(request).clock()
+def now(request: Request) -> datetime:
+    return the_container(request).clock()
+
+
+async def clock(request: Request) -> datetime:
+    return now(request)
 
 
 def invalid(
@@ -55,7 +66,7 @@ def invalid(
     return RequestValidationError([error])
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
     """The command's context: correlation id, and the Idempotency-Key that
     names its receipt (scoped to the calling key by the bus)."""
     key = request.headers.get("idempotency-key")
@@ -80,17 +91,17 @@ class Call:
     who: Principal
     ctx: Context
 
-    def __call__(self, command: Command) -> Any:
+    async def __call__(self, command: Command) -> Any:
         """The command's result as its REST call answers it."""
-        bus = container(self.request).bus
-        outcome = bus.handle(self.who, command, self.ctx)
+        bus = the_container(self.request).bus
+        outcome = await bus.handle_async(self.who, command, self.ctx)
         self.response.status_code = outcome.status
         if outcome.replayed:
             self.response.headers["idempotent-replayed"] = "true"
         return result_of(outcome)
 
 
-def call(
+async def call(
     request: Request,
     response: Response,
     who: Principal = Depends(principal),
@@ -144,7 +155,7 @@ async def _wait(
     min_position: int | None,
     wait_ms: int,
 ) -> int:
-    projected = reads(request).projected
+    projected = the_container(request).reads.projected
     checked = _path_tenant(request)
     if checked is not None:
         await asyncio.to_thread(projected.check, who, checked)
@@ -180,7 +191,7 @@ def instant_param(
         utc = at.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00: before year 1 in UTC
         raise invalid("at", "the instant is out of range", at.isoformat()) from None
-    if utc > clock(request):
+    if utc > now(request):
         raise invalid("at", "the instant is in the future", at.isoformat())
     return utc
 

@@ -14,6 +14,7 @@ from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import UNAVAILABLE, problem
+from application.auth import Principal
 from application.keys import Authenticator
 from infra.metrics import Metrics
 
@@ -52,9 +53,7 @@ class RequestMiddleware:
         send = self._measured(scope, send)
         if scope["path"].startswith("/v1"):
             try:
-                principal = await to_thread.run_sync(
-                    self.auth.authenticate, headers.get("authorization")
-                )
+                principal = await self._principal(headers.get("authorization"))
             except UNAVAILABLE:
                 await _unavailable(scope, receive, send)
                 return
@@ -78,6 +77,11 @@ class RequestMiddleware:
         if body and scope["method"] in WRITES:
             _assume_json(scope, headers)
         await self.app(scope, _replaying(body, receive), send)
+
+    async def _principal(self, authorization: str | None) -> Principal | None:
+        if self.auth.needs_store(authorization):  # a query: off the event loop
+            return await to_thread.run_sync(self.auth.authenticate, authorization)
+        return self.auth.authenticate(authorization)
 
     def _measured(self, scope: Scope, send: Send) -> Send:
         started = time.perf_counter()

@@ -76,7 +76,7 @@ ROUTE_RULES: dict[tuple[str, str], Action | type[c.Command]] = {
 }
 
 
-def listed(request: Request) -> None:
+async def listed(request: Request) -> None:
     """Deny by default: a route nobody gave a rule is nobody's."""
     route = request.scope.get("route")
     if (request.method, getattr(route, "path", "")) not in ROUTE_RULES:

@@ -10,6 +10,7 @@ answered from the receipt and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 from uuid import UUID
 
 from application import receipts
@@ -34,6 +35,33 @@ class CommandBus:
     def handle(
         self, who: Principal, command: Command, context: Context | None = None
     ) -> Outcome:
+        return self.outcome(self.submit(who, command, context))
+
+    def submit(
+        self, who: Principal, command: Command, context: Context | None = None
+    ) -> Job:
+        """Queues the command without waiting: commands submitted together
+        are decided and saved together. `outcome(job)` waits for its answer."""
+        return self._submit(who, command, context)
+
+    def outcome(self, job: Job) -> Outcome:
+        """The submitted command's answer (raises its refusal)."""
+        return self._answer(job, job.future.result())
+
+    async def handle_async(
+        self, who: Principal, command: Command, context: Context | None = None
+    ) -> Outcome:
+        """`handle` for an event loop: the caller awaits the committer's answer
+        instead of blocking a worker thread on it (an HTTP request then costs
+        no thread hop). A repeat answered from its receipt reads the store,
+        so that part runs in a thread."""
+        job = self._submit(who, command, context)
+        answer = await asyncio.wrap_future(job.future)
+        if isinstance(answer, Receipt):
+            return await asyncio.to_thread(self._answer, job, answer)
+        return self._answer(job, answer)
+
+    def _submit(self, who: Principal, command: Command, context: Context | None) -> Job:
         context = context or Context()
         job = Job(who, command, CATALOGUE[type(command)], context)
         # A dry run looks its receipt up too (a repeat of a recorded command
@@ -41,7 +69,9 @@ class CommandBus:
         if context.idempotency_key is not None:
             job.receipt_id = receipts.receipt_id(who.key_id, context.idempotency_key)
             job.fingerprint = receipts.fingerprint(command)
-        answer = self.committer.submit(job).future.result()
+        return self.committer.submit(job)
+
+    def _answer(self, job: Job, answer: object) -> Outcome:
         if isinstance(answer, Receipt):
             return self._replay(job, answer)
         assert isinstance(answer, Outcome)

@@ -46,6 +46,7 @@ class Committer:
         cache_size: int = 10_000,
         max_batch: int = 500,
         retry_attempts: int = 10,
+        committed: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.receipts = receipts
@@ -53,6 +54,7 @@ class Committer:
         self.cache = AggregateCache(cache_size)
         self.max_batch = max_batch
         self.retry_attempts = retry_attempts
+        self.committed = committed  # told after each saved batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
@@ -194,6 +196,8 @@ class Committer:
         self._remember(batch)
         for job, answer, now in answers:
             resolve(job, answer, now, head)
+        if self.committed is not None and batch.changed_ids():
+            self.committed()
 
     def _decide(
         self, batch: Batch, job: Job, now: datetime

@@ -19,6 +19,7 @@ from application.auth import Principal
 from application.bus import CommandBus
 from application.catalogue import PUBLIC
 from application.context import Context
+from application.jobs import Job
 from application.present import result_of
 from application.problems import problem_document, refusal_document
 from domain.commands import Command
@@ -43,6 +44,10 @@ class CommandEnvelope(BaseModel):
 class Answer:
     status: int
     body: dict[str, Any]
+
+
+# One command to answer: who sends it, the envelope, its correlation id.
+Call = tuple[Principal, "CommandEnvelope", str]
 
 
 def field_errors(exc: ValidationError, where: str) -> list[dict[str, str]]:
@@ -90,9 +95,23 @@ class CommandGateway:
     ) -> Answer:
         """Every outcome is an answer; only store faults raise (a 503 over
         HTTP, a retry on Kafka)."""
-        ok = {"command_id": str(envelope.command_id)}
+        return self.answer_all([(who, envelope, correlation_id)])[0]
+
+    def answer_all(self, calls: list[Call]) -> list[Answer]:
+        """The answers, in order, of commands submitted all before waiting for
+        any: the bus decides and saves them together (group commit), where
+        one after another would cost a transaction each. A store fault
+        raises (nothing is answered): a redelivery is answered from the
+        receipts of what was recorded meanwhile, never applied twice."""
+        started = [self._start(*call) for call in calls]
+        return [s if isinstance(s, Answer) else self._finish(*s) for s in started]
+
+    def _start(
+        self, who: Principal, envelope: CommandEnvelope, correlation_id: str
+    ) -> Answer | tuple[dict[str, Any], Job]:
+        ok: dict[str, Any] = {"command_id": str(envelope.command_id)}
         if envelope.dry_run:
-            ok["dry_run"] = True  # type: ignore[assignment]
+            ok["dry_run"] = True
         try:
             command = parse(envelope)
         except Malformed as bad:
@@ -106,8 +125,11 @@ class CommandGateway:
             causation_id=str(envelope.command_id),
             dry_run=envelope.dry_run,
         )
+        return ok, self.bus.submit(who, command, context)
+
+    def _finish(self, ok: dict[str, Any], job: Job) -> Answer:
         try:
-            outcome = self.bus.handle(who, command, context)
+            outcome = self.bus.outcome(job)
         except DomainError as refused:
             status, problem = refusal_document(refused, "payload")
             return Answer(status, {**ok, "ok": False, "error": problem})

@@ -61,6 +61,14 @@ class Authenticator:
             return Principal("operator", Role.OPERATOR)
         return self._stored(secret)
 
+    def needs_store(self, authorization: str | None) -> bool:
+        """Whether authenticating this header reads the store (a stored key's
+        form); the operator key and malformed headers are answered at once,
+        with no I/O, so a caller need not move to a thread for them."""
+        if not authorization or not authorization.lower().startswith("bearer "):
+            return False
+        return key_id_of(authorization[7:].strip()) is not None
+
     def _stored(self, secret: str) -> Principal | None:
         key_id = key_id_of(secret)
         key = self._find_key(key_id) if key_id else None

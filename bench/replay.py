@@ -39,7 +39,7 @@ from rich.table import Table
 
 from application.auth import Principal, Role
 from application.ports import Change, Commit, Meta
-from bench.assign_seat import database, drop_schemas, server_facts
+from bench.pg import database, drop_schemas, server_facts
 from domain.commands import CreateTenant, SetSeatLimit
 from domain.common import MAX_LIMIT
 from domain.seat_pool import SeatPool, pool_id

@@ -23,7 +23,13 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import ValidationError
 
 from application.auth import Principal, Role
-from application.envelopes import CommandEnvelope, CommandGateway, unauthorized
+from application.envelopes import (
+    Answer,
+    Call,
+    CommandEnvelope,
+    CommandGateway,
+    unauthorized,
+)
 from consumers.group_watch import GroupWatch
 from infra.kafka_io import Topics
 from infra.waiting import KAFKA, POSTGRES, Health, Retrying
@@ -117,20 +123,19 @@ class CommandConsumer:
     ) -> None:
         done = records[0].offset
         try:
-            for record in records:
-                if self._stop.is_set():
-                    # Stopping: the rest is abandoned, not lost; its offsets
-                    # are not committed, so it is redelivered after a restart.
-                    break
-                self._handle(producer, record)
-                done = record.offset + 1
+            if self._stop.is_set():
+                # Stopping: the batch is abandoned, not lost; its offsets are
+                # not committed, so it is redelivered after a restart.
+                return
+            done = self._answer_batch(producer, records)
             producer.flush()
         except Exception as exc:
-            # At-least-once: the store or Kafka failed mid-batch. Rewind to
-            # the first unanswered command; what ran before is answered again
-            # from the command log, never applied twice.
-            consumer.seek(tp, done)
-            retrying.failed(exc, f"command batch (offset {done})")
+            # At-least-once: the store or Kafka failed during the batch, or
+            # its answers were not all acknowledged. Rewind to its start: what
+            # was recorded is answered again from its receipt, never applied
+            # twice.
+            consumer.seek(tp, records[0].offset)
+            retrying.failed(exc, f"command batch (offset {records[0].offset})")
             return
         retrying.succeeded(POSTGRES, KAFKA)
         if done == records[0].offset:
@@ -142,22 +147,45 @@ class CommandConsumer:
         except KafkaError as exc:
             log.warning("offset commit failed", partition=tp.partition, error=str(exc))
 
-    def _handle(self, producer: KafkaProducer, record: Any) -> None:
-        structlog.contextvars.clear_contextvars()
+    def _answer_batch(self, producer: KafkaProducer, records: list[Any]) -> int:
+        """Answers a partition's polled records in order; returns the offset
+        after the last one answered. The commands are submitted together,
+        so the bus saves them in as few transactions as it can (one each
+        would cost a commit per command); answers are sent in offset order."""
+        calls: list[tuple[Any, Call | Answer | None]] = [
+            (record, self._call(producer, record)) for record in records
+        ]
+        runnable = [c for _, c in calls if c is not None and not isinstance(c, Answer)]
+        ran = iter(self.gateway.answer_all(runnable))
+        done = int(records[0].offset)
+        for record, call in calls:
+            if call is not None:
+                answer = call if isinstance(call, Answer) else next(ran)
+                self._publish(producer, record, answer)
+            done = int(record.offset) + 1
+        return done
+
+    def _call(self, producer: KafkaProducer, record: Any) -> Call | Answer | None:
+        """The command to run, an answer given without running (its actor is
+        unknown), or None (not a command envelope: dead-lettered)."""
         try:
             envelope = CommandEnvelope.model_validate_json(record.value or b"")
         except ValidationError as exc:
             self._dead_letter(producer, record, _reason(exc))
-            return
+            return None
         correlation_id = _header(record, "correlation_id") or str(envelope.command_id)
+        who = self._principal(envelope)
+        if who is None:
+            return unauthorized(envelope)
+        return (who, envelope, correlation_id)
+
+    def _publish(self, producer: KafkaProducer, record: Any, answer: Answer) -> None:
+        envelope = CommandEnvelope.model_validate_json(record.value)
+        correlation_id = _header(record, "correlation_id") or str(envelope.command_id)
+        structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
             correlation_id=correlation_id, command_id=str(envelope.command_id)
         )
-        who = self._principal(envelope)
-        if who is None:
-            answer = unauthorized(envelope)
-        else:
-            answer = self.gateway.answer(who, envelope, correlation_id)
         if answer.status == 422 and not answer.body.get("ok"):
             # Malformed payload: answered (the sender is waiting for a result)
             # and dead-lettered with the reason, like any malformed message.

@@ -8,6 +8,7 @@ position never skips an event even though positions may have gaps.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import structlog
 
@@ -29,7 +30,11 @@ class LogFollower:
         self.batch = batch
         self.poll_s = poll_s
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # Set by `serve --workers`: waits until this process may follow
+        # (one follower per server); False when stopped meanwhile.
+        self.exclusive: Callable[[threading.Event], bool] | None = None
 
     def position(self) -> int:
         with self.db.read() as tx:
@@ -41,7 +46,7 @@ class LogFollower:
         if not envelopes:
             return 0
         reached = envelopes[-1].position
-        with self.db.transaction() as tx:
+        with self.db.batch() as tx:
             # Exactly once: rows and positions commit together; a crash before
             # the commit re-reads this batch, after it the batch is skipped.
             applied = apply_batch(tx, envelopes, SOURCE, reached)
@@ -53,6 +58,8 @@ class LogFollower:
             pass
 
     def run(self, health: Health | None = None) -> None:
+        if self.exclusive is not None and not self.exclusive(self._stop):
+            return
         retrying = Retrying(health or Health(), self._stop)
         while not self._stop.is_set():
             try:
@@ -64,7 +71,10 @@ class LogFollower:
                 continue
             retrying.succeeded(*self._stores)
             if read < self.batch:
-                self._stop.wait(self.poll_s)
+                # Caught up: wait for this process's next commit (nudge), or
+                # poll for other processes' commits.
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
 
     @property
     def _stores(self) -> tuple[str, ...]:
@@ -76,7 +86,14 @@ class LogFollower:
         )
         self._thread.start()
 
+    def nudge(self) -> None:
+        """Something was committed: follow it now rather than at the next
+        poll (a fixed sleep on a busy path would add up to poll_s to every
+        projection's freshness)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)

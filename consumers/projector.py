@@ -80,6 +80,20 @@ def kafka_watermark(tx: Tx, topic: str, tenant_id: str | None = None) -> int:
     return marks.get(partition_for(tenant_id, len(marks)), 0)
 
 
+def _decoded(
+    records: list[Any],
+) -> tuple[list[tuple[Any, Envelope]], list[tuple[Any, str]]]:
+    """The records that decode, and the others with the reason."""
+    decoded: list[tuple[Any, Envelope]] = []
+    rejected: list[tuple[Any, str]] = []
+    for record in records:
+        try:
+            decoded.append((record, decode(record.value)))
+        except (ValidationError, ValueError) as exc:
+            rejected.append((record, str(exc)[:500]))
+    return decoded, rejected
+
+
 def decode(value: bytes | None) -> Envelope:
     if not value:
         raise ValueError("empty message")
@@ -140,12 +154,10 @@ class Projector:
                     # The client reconnects by itself; nothing was consumed.
                     retrying.failed(exc, "kafka poll")
                     continue
-                for tp, records in batches.items():
-                    # Stopping: the rest of this poll is left unapplied; its
-                    # offsets were not stored, so it is read again on restart.
-                    if self._stop.is_set():
-                        break
-                    self._apply_or_rewind(consumer, tp, records, retrying)
+                # Stopping: this poll is left unapplied; its offsets were not
+                # stored, so it is read again on restart.
+                if batches and not self._stop.is_set():
+                    self._apply_poll(consumer, batches, retrying)
                 try:
                     self._advance_watermark(consumer, busy=bool(batches))
                 except Exception as exc:
@@ -177,6 +189,76 @@ class Projector:
             return consumer
         return None
 
+    def _apply_poll(
+        self,
+        consumer: KafkaConsumer,
+        batches: dict[TopicPartition, list[Any]],
+        retrying: Retrying,
+    ) -> None:
+        """A poll's records of every partition in one transaction (one round
+        trip, one commit), then their offsets in one Kafka commit. A poll
+        holding an envelope the projections cannot apply is rolled back and
+        applied partition by partition, where the salvage path dead-letters
+        that envelope."""
+        try:
+            with self.db.batch() as tx:
+                done = {
+                    tp: self._write(tx, tp, *_decoded(records), records[-1].offset + 1)
+                    for tp, records in batches.items()
+                }
+        except POISON:
+            for tp, records in batches.items():
+                self._apply_or_rewind(consumer, tp, records, retrying)
+            return
+        except Exception as exc:
+            # Exactly once in effect: nothing of this poll was committed, so
+            # every partition rewinds to its stored offset and is read again.
+            for tp, records in batches.items():
+                consumer.seek(tp, self.next_offsets.get(tp, records[0].offset))
+            retrying.failed(exc, "projection batch")
+            return
+        retrying.succeeded(POSTGRES)
+        self._committed(consumer, done)
+
+    def _committed(
+        self,
+        consumer: KafkaConsumer,
+        done: dict[TopicPartition, tuple[int, int, int]],
+    ) -> None:
+        """After the database commit: offsets remembered, then told to Kafka
+        (a convenience only: losing it re-reads records that the database
+        positions then skip)."""
+        for tp, (reached, _, _) in done.items():
+            self.next_offsets[tp] = reached
+        if self.failpoint == FAILPOINT_AFTER_DB_COMMIT:
+            os.kill(os.getpid(), signal.SIGKILL)  # test hook: crash before Kafka commit
+        offsets = {tp: OffsetAndMetadata(r, "", -1) for tp, (r, _, _) in done.items()}
+        try:
+            consumer.commit(offsets)
+        except KafkaError as exc:
+            log.warning("offset commit failed", error=str(exc))
+        for tp, (reached, applied, rejected) in done.items():
+            log.info(
+                "projected",
+                partition=tp.partition,
+                offset=reached - 1,
+                applied=applied,
+                rejected=rejected,
+            )
+
+    def _write(
+        self,
+        tx: Tx,
+        tp: TopicPartition,
+        decoded: list[tuple[Any, Envelope]],
+        rejected: list[tuple[Any, str]],
+        reached: int,
+    ) -> tuple[int, int, int]:
+        """One partition's part of a poll's transaction: (reached, applied,
+        rejected)."""
+        applied, _ = self._write_batch(tx, tp, decoded, reached, rejected)
+        return reached, applied, len(rejected)
+
     def _apply_or_rewind(
         self,
         consumer: KafkaConsumer,
@@ -197,13 +279,7 @@ class Projector:
     def _apply(
         self, consumer: KafkaConsumer, tp: TopicPartition, records: list[Any]
     ) -> None:
-        decoded: list[tuple[Any, Envelope]] = []
-        rejected: list[tuple[Any, str]] = []
-        for record in records:
-            try:
-                decoded.append((record, decode(record.value)))
-            except (ValidationError, ValueError) as exc:
-                rejected.append((record, str(exc)[:500]))
+        decoded, rejected = _decoded(records)
         reached = records[-1].offset + 1
         try:
             # Fast path: the whole batch in one go, no savepoints.
@@ -244,32 +320,45 @@ class Projector:
 
         Returns how many envelopes were applied and, when salvaging, the
         records of those the projections could not apply (dead-lettered)."""
+        # Salvaging runs envelope by envelope with savepoints, whose errors
+        # must surface at once: not pipelined.
+        with self.db.transaction() if salvage else self.db.batch() as tx:
+            return self._write_batch(tx, tp, decoded, reached, rejected, salvage)
+
+    def _write_batch(
+        self,
+        tx: Tx,
+        tp: TopicPartition,
+        decoded: list[tuple[Any, Envelope]],
+        reached: int,
+        rejected: list[tuple[Any, str]],
+        salvage: bool = False,
+    ) -> tuple[int, list[tuple[Any, str]]]:
         record_of = {id(envelope): record for record, envelope in decoded}
         unapplicable: list[tuple[Any, str]] = []
 
         def reject(envelope: Envelope, reason: str) -> None:
             unapplicable.append((record_of[id(envelope)], reason))
 
-        with self.db.transaction() as tx:
-            applied = apply_batch(
-                tx,
-                [envelope for _, envelope in decoded],
-                offset_source(tp),
-                reached,
-                reject if salvage else None,
-                POISON,
-            )
-            # Dead letters are sent before the commit: at-least-once into the
-            # DLQ, never lost (a crash here may send one twice).
-            if rejected or unapplicable:
-                self._dead_letter(rejected + unapplicable)
-            bad = {id(record) for record, _ in unapplicable}
-            good = [e.position for r, e in decoded if id(r) not in bad]
-            if good:
-                top = max(good)
-                advance_checkpoint(tx, _position_source(tp), top)
-                # Safe at once: this partition applied everything up to top.
-                advance_checkpoint(tx, _watermark_source(tp), top)
+        applied = apply_batch(
+            tx,
+            [envelope for _, envelope in decoded],
+            offset_source(tp),
+            reached,
+            reject if salvage else None,
+            POISON,
+        )
+        # Dead letters are sent before the commit: at-least-once into the
+        # DLQ, never lost (a crash here may send one twice).
+        if rejected or unapplicable:
+            self._dead_letter(rejected + unapplicable)
+        bad = {id(record) for record, _ in unapplicable}
+        good = [e.position for r, e in decoded if id(r) not in bad]
+        if good:
+            top = max(good)
+            advance_checkpoint(tx, _position_source(tp), top)
+            # Safe at once: this partition applied everything up to top.
+            advance_checkpoint(tx, _watermark_source(tp), top)
         return applied, unapplicable
 
     def _dead_letter(self, rejected: list[tuple[Any, str]]) -> None:

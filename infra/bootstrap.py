@@ -152,6 +152,12 @@ def bootstrap(
     now = clock(settings.clock_offset_days)
     store = Store(persistence, settings.aggregate_cache)
     log = Log(persistence)
+    follower = LogFollower(
+        log,
+        db,
+        batch=settings.projector_batch,
+        poll_s=settings.projector_poll_ms / 1000,
+    )
     committer = Committer(
         store,
         store,
@@ -159,12 +165,7 @@ def bootstrap(
         cache_size=settings.bus_cache,
         max_batch=settings.max_batch,
         retry_attempts=settings.retry_attempts,
-    )
-    follower = LogFollower(
-        log,
-        db,
-        batch=settings.projector_batch,
-        poll_s=settings.projector_poll_ms / 1000,
+        committed=follower.nudge,
     )
 
     sealer = persistence.mapper.sealer

@@ -40,6 +40,9 @@ def _commands() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port"),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="processes serving the port (each its own bus)"
+    ),
 ) -> None:
     """Run the HTTP API (with the in-process projector in embedded mode)."""
     from infra import server
@@ -49,6 +52,11 @@ def serve(
     if refusal := server.operator_key_problem(settings):
         console.print(f"[red]{refusal}[/]", highlight=False)
         raise typer.Exit(2)
+    if workers > 1:
+        from infra.serving import serve_workers
+
+        serve_workers(settings, host, port, workers)
+        return
     # Before uvicorn installs its own: a SIGTERM while PostgreSQL is awaited
     # ends the wait, and the one uvicorn re-raises after its graceful
     # shutdown lands here instead of killing the process (exit 0).

@@ -26,6 +26,12 @@ class Database(Protocol):
 
     def transaction(self) -> AbstractContextManager[Tx]: ...
 
+    def batch(self) -> AbstractContextManager[Tx]:
+        """A transaction for statements that only write (a projection
+        batch): PostgreSQL pipelines them, one round trip instead of one per
+        statement; an error surfaces at the next read or at the commit."""
+        ...
+
     def read(self) -> AbstractContextManager[Tx]: ...
 
     def close(self) -> None: ...
@@ -74,6 +80,9 @@ class SqliteDatabase:
             raise
         conn.execute("COMMIT")
 
+    def batch(self) -> AbstractContextManager[Tx]:
+        return self.transaction()  # in-process calls: nothing to pipeline
+
     @contextmanager
     def read(self) -> Iterator[Tx]:
         yield _SqliteTx(self._conn())
@@ -86,16 +95,33 @@ class SqliteDatabase:
 
 
 class _PgTx:
-    def __init__(self, conn: Any) -> None:
+    row_lock = " FOR UPDATE"
+
+    def __init__(self, conn: Any, pipelined: bool = False) -> None:
         self._conn = conn
+        self._pipelined = pipelined
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        cur = self._conn.execute(sql.replace("?", "%s"), tuple(params))
+        query = sql.replace("?", "%s")
+        if self._pipelined:
+            cur = self._conn.execute(query, tuple(params))
+            if _answers(sql):
+                return list(cur.fetchall())  # waits for it (and all before)
+            # Queued: sent with the next read or the commit, whose wait
+            # raises the statement's error, if any (the batch rolls back).
+            return []
+        cur = self._conn.execute(query, tuple(params))
         return list(cur.fetchall()) if cur.description else []
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._conn.cursor() as cur:
             cur.executemany(sql.replace("?", "%s"), [tuple(r) for r in rows])
+
+
+def _answers(sql: str) -> bool:
+    """Whether a statement returns rows (a read, or a write with RETURNING)."""
+    head = sql.lstrip()[:6].upper()
+    return head in ("SELECT", "WITH R", "WITH (") or "RETURNING" in sql.upper()
 
 
 class PostgresDatabase:
@@ -127,6 +153,16 @@ class PostgresDatabase:
     def transaction(self) -> Iterator[Tx]:
         with self._renewing(), self.pool.connection() as conn, conn.transaction():
             yield _PgTx(conn)
+
+    @contextmanager
+    def batch(self) -> Iterator[Tx]:
+        with (
+            self._renewing(),
+            self.pool.connection() as conn,
+            conn.pipeline(),
+            conn.transaction(),
+        ):
+            yield _PgTx(conn, pipelined=True)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -71,3 +71,32 @@ def serve(c: Container, app: FastAPI, host: str, port: int) -> None:
     server.run()
     if not server.started:
         raise SystemExit(STARTUP_FAILED)
+
+
+def serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    """`serve --workers N`: uvicorn's supervisor and N worker processes, each
+    with its own container (infra/workers.py). The operator key is settled
+    here first, so that every worker reads the same one."""
+    from infra import workers as worker_app
+    from infra.bootstrap import operator_key
+    from infra.private_files import secure_data_dir
+
+    secure_data_dir(settings)
+    key, generated = operator_key(settings)
+    if generated:
+        print(f"Generated operator key (kept in {settings.bootstrap_key_file}):\n{key}")
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    log.info(
+        "listening",
+        url=url,
+        workers=workers,
+        mode="kafka" if settings.kafka_bootstrap else "embedded",
+        store=store_of(settings),
+        operator_key=key_source(settings),
+    )
+    uvicorn.run(
+        "infra.workers:app",
+        host=host,
+        port=port,
+        **worker_app.options(settings, workers),
+    )

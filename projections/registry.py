@@ -74,20 +74,29 @@ def apply_batch(
     the batch: a consumer of an untrusted topic must not stall on it. Without,
     it fails the batch (the store's own log is trusted: a failure there is a
     bug to fix, not data to skip).
+
+    The batch's statements only write (no answer is awaited per envelope),
+    so a pipelined transaction sends them together.
     """
+    batch = list(envelopes)
+    applied_to = _lock_positions(tx, {e.tenant_id or "" for e in batch})
+    moved: set[str] = set()
     applied = 0
-    for envelope in envelopes:
+    for envelope in batch:
+        tenant = envelope.tenant_id or ""
+        if envelope.position <= applied_to[tenant]:
+            continue  # a redelivery: this tenant's rows already have it
         if reject is None:
-            applied += _apply_one(tx, envelope)
-            continue
-        tx.execute("SAVEPOINT envelope")
-        try:
-            applied += _apply_one(tx, envelope)
-        except poison as exc:
-            tx.execute("ROLLBACK TO SAVEPOINT envelope")
-            reject(envelope, f"{type(exc).__name__}: {exc}"[:500])
-        else:
-            tx.execute("RELEASE SAVEPOINT envelope")
+            _apply(tx, envelope)
+        elif not _salvaged(tx, envelope, reject, poison):
+            continue  # dead-lettered: the tenant's position stays
+        applied_to[tenant] = envelope.position
+        moved.add(tenant)
+        applied += 1
+    tx.executemany(
+        "UPDATE projection_tenant_positions SET position = ? WHERE tenant_id = ?",
+        [(applied_to[t], t) for t in sorted(moved)],
+    )
     advance_checkpoint(tx, source, reached)
     return applied
 
@@ -103,27 +112,49 @@ def advance_checkpoint(tx: Tx, source: str, position: int) -> None:
     )
 
 
-def _apply_one(tx: Tx, envelope: Envelope) -> int:
-    if _already_applied(tx, envelope):
-        return 0
+def _apply(tx: Tx, envelope: Envelope) -> None:
     for projection in PROJECTIONS:
         projection.apply(tx, envelope)
-    return 1
 
 
-def _already_applied(tx: Tx, envelope: Envelope) -> bool:
-    """Advances the tenant's applied position, or says it was already there.
+def _salvaged(
+    tx: Tx,
+    envelope: Envelope,
+    reject: Callable[[Envelope, str], None],
+    poison: tuple[type[Exception], ...],
+) -> bool:
+    tx.execute("SAVEPOINT envelope")
+    try:
+        _apply(tx, envelope)
+    except poison as exc:
+        tx.execute("ROLLBACK TO SAVEPOINT envelope")
+        reject(envelope, f"{type(exc).__name__}: {exc}"[:500])
+        return False
+    tx.execute("RELEASE SAVEPOINT envelope")
+    return True
 
-    A compare-and-set in one statement: the upsert locks the row and checks
-    `position < excluded.position` after any concurrent writer committed, and
-    returns a row only when it inserted or raised it, so of two projectors
-    racing over the same envelope exactly one applies it.
-    """
-    advanced = tx.execute(
-        "INSERT INTO projection_tenant_positions (tenant_id, position) VALUES (?, ?)"
-        " ON CONFLICT (tenant_id) DO UPDATE SET position = excluded.position"
-        " WHERE projection_tenant_positions.position < excluded.position"
-        " RETURNING tenant_id",
-        (envelope.tenant_id or "", envelope.position),
+
+def _lock_positions(tx: Tx, tenants: set[str]) -> dict[str, int]:
+    """The applied position of each tenant, its row locked until the batch
+    commits: of two projectors racing over the same envelopes, the second
+    waits here and then finds them applied, so each is applied once.
+    Rows are made and locked in one order (tenant id), so two batches
+    cannot deadlock; SQLite needs no row lock (BEGIN IMMEDIATE)."""
+    ordered = sorted(tenants)
+    tx.executemany(
+        "INSERT INTO projection_tenant_positions (tenant_id, position)"
+        " VALUES (?, 0) ON CONFLICT (tenant_id) DO NOTHING",
+        [(t,) for t in ordered],
     )
-    return not advanced
+    lock = str(getattr(tx, "row_lock", ""))  # " FOR UPDATE" on PostgreSQL
+    found: dict[str, int] = {}
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        rows = tx.execute(
+            "SELECT tenant_id, position FROM projection_tenant_positions"
+            f" WHERE tenant_id IN ({','.join('?' * len(chunk))})"
+            f" ORDER BY tenant_id{lock}",
+            chunk,
+        )
+        found.update((str(t), int(p)) for t, p in rows)
+    return found

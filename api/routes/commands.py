@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import container, principal
+from api.deps import principal, the_container
 from api.policy import listed
 from application.auth import Principal
 from application.envelopes import CommandEnvelope, CommandGateway
@@ -14,8 +14,8 @@ from domain.errors import Forbidden
 router = APIRouter(prefix="/v1", tags=["commands"], dependencies=[Depends(listed)])
 
 
-def gateway(request: Request) -> CommandGateway:
-    return CommandGateway(container(request).bus)
+async def gateway(request: Request) -> CommandGateway:
+    return CommandGateway(the_container(request).bus)
 
 
 @router.post(

@@ -33,8 +33,8 @@ router = APIRouter(prefix="/v1", tags=["invitations"], dependencies=[Depends(lis
 @router.post(
     "/tenants/{tenant_id}/invitations", status_code=201, response_model=InvitationOut
 )
-def invite(tenant_id: UUID, body: InviteBody, run: Call = Depends(call)) -> Any:
-    return run(body.command(tenant_id=tenant_id))
+async def invite(tenant_id: UUID, body: InviteBody, run: Call = Depends(call)) -> Any:
+    return await run(body.command(tenant_id=tenant_id))
 
 
 @router.get("/tenants/{tenant_id}/invitations", response_model=InvitationsOut)
@@ -70,23 +70,23 @@ def get_invitation(
 
 
 @router.post("/invitations/{invitation_id}/accept", response_model=InvitationOut)
-def accept(
+async def accept(
     invitation_id: UUID,
     body: AcceptBody = Body(default_factory=AcceptBody),
     run: Call = Depends(call),
 ) -> Any:
-    return run(body.command(invitation_id=invitation_id))
+    return await run(body.command(invitation_id=invitation_id))
 
 
 @router.post("/invitations/{invitation_id}/resend", response_model=InvitationOut)
-def resend(
+async def resend(
     invitation_id: UUID,
     body: ResendBody = Body(default_factory=ResendBody),
     run: Call = Depends(call),
 ) -> Any:
-    return run(body.command(invitation_id=invitation_id))
+    return await run(body.command(invitation_id=invitation_id))
 
 
 @router.delete("/invitations/{invitation_id}", response_model=InvitationOut)
-def revoke(invitation_id: UUID, run: Call = Depends(call)) -> Any:
-    return run(RevokeInvitation(invitation_id=invitation_id))
+async def revoke(invitation_id: UUID, run: Call = Depends(call)) -> Any:
+    return await run(RevokeInvitation(invitation_id=invitation_id))

@@ -24,15 +24,15 @@ TenantId = Query(default=None, description="only this tenant's keys")
 
 
 @router.post("", status_code=201, response_model=KeyOut)
-def create_key(body: CreateKeyBody, run: Call = Depends(call)) -> Any:
+async def create_key(body: CreateKeyBody, run: Call = Depends(call)) -> Any:
     """The secret is in this answer only (a repeat with the same
     Idempotency-Key answers `secret: null`): it is stored as a digest."""
-    return run(body.command())
+    return await run(body.command())
 
 
 @router.delete("/{key_id}", response_model=KeyOut)
-def revoke_key(key_id: UUID, run: Call = Depends(call)) -> Any:
-    return run(RevokeApiKey(key_id=key_id))
+async def revoke_key(key_id: UUID, run: Call = Depends(call)) -> Any:
+    return await run(RevokeApiKey(key_id=key_id))
 
 
 async def keys_position(

@@ -31,8 +31,10 @@ router = APIRouter(
 
 
 @router.post("", status_code=201, response_model=MemberOut)
-def add_member(tenant_id: UUID, body: AddMemberBody, run: Call = Depends(call)) -> Any:
-    return run(body.command(tenant_id=tenant_id))
+async def add_member(
+    tenant_id: UUID, body: AddMemberBody, run: Call = Depends(call)
+) -> Any:
+    return await run(body.command(tenant_id=tenant_id))
 
 
 @router.get("", response_model=MembersOut)
@@ -68,12 +70,14 @@ def get_member(
 
 
 @router.patch("/{member_id}", response_model=MemberOut)
-def update_member(
+async def update_member(
     tenant_id: UUID, member_id: UUID, body: UpdateMemberBody, run: Call = Depends(call)
 ) -> Any:
-    return run(body.command(tenant_id=tenant_id, member_id=member_id))
+    return await run(body.command(tenant_id=tenant_id, member_id=member_id))
 
 
 @router.delete("/{member_id}", response_model=MemberOut)
-def remove_member(tenant_id: UUID, member_id: UUID, run: Call = Depends(call)) -> Any:
-    return run(RemoveMember(tenant_id=tenant_id, member_id=member_id))
+async def remove_member(
+    tenant_id: UUID, member_id: UUID, run: Call = Depends(call)
+) -> Any:
+    return await run(RemoveMember(tenant_id=tenant_id, member_id=member_id))

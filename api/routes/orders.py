@@ -29,8 +29,8 @@ router = APIRouter(
 @router.post(
     "/tenants/{tenant_id}/license-orders", status_code=201, response_model=OrderOut
 )
-def place(tenant_id: UUID, body: OrderBody, run: Call = Depends(call)) -> Any:
-    return run(body.command(tenant_id=tenant_id))
+async def place(tenant_id: UUID, body: OrderBody, run: Call = Depends(call)) -> Any:
+    return await run(body.command(tenant_id=tenant_id))
 
 
 @router.get("/tenants/{tenant_id}/license-orders", response_model=OrdersOut)
@@ -64,15 +64,15 @@ def get_order(
 
 
 @router.post("/license-orders/{order_id}/approve", response_model=OrderOut)
-def approve(order_id: UUID, run: Call = Depends(call)) -> Any:
-    return run(ApproveLicenseOrder(order_id=order_id))
+async def approve(order_id: UUID, run: Call = Depends(call)) -> Any:
+    return await run(ApproveLicenseOrder(order_id=order_id))
 
 
 @router.post("/license-orders/{order_id}/reject", response_model=OrderOut)
-def reject(order_id: UUID, body: RejectBody, run: Call = Depends(call)) -> Any:
-    return run(body.command(order_id=order_id))
+async def reject(order_id: UUID, body: RejectBody, run: Call = Depends(call)) -> Any:
+    return await run(body.command(order_id=order_id))
 
 
 @router.post("/license-orders/{order_id}/cancel", response_model=OrderOut)
-def cancel(order_id: UUID, run: Call = Depends(call)) -> Any:
-    return run(CancelLicenseOrder(order_id=order_id))
+async def cancel(order_id: UUID, run: Call = Depends(call)) -> Any:
+    return await run(CancelLicenseOrder(order_id=order_id))

@@ -35,13 +35,13 @@ PoolPath = Path(pattern=POOL_PATTERN, description="pool slug, e.g. `members`")
 
 
 @router.put("/seats/{pool}", response_model=PoolOut)
-def set_limit(
+async def set_limit(
     tenant_id: UUID,
     body: SeatLimitBody,
     pool: str = PoolPath,
     run: Call = Depends(call),
 ) -> Any:
-    return run(body.command(tenant_id=tenant_id, pool=pool))
+    return await run(body.command(tenant_id=tenant_id, pool=pool))
 
 
 @router.get("/seats/{pool}", response_model=PoolOut)
@@ -57,23 +57,23 @@ def get_pool(
 
 
 @router.post("/seats/{pool}/assignments", status_code=201, response_model=PoolOut)
-def assign(
+async def assign(
     tenant_id: UUID,
     body: AssignmentBody,
     pool: str = PoolPath,
     run: Call = Depends(call),
 ) -> Any:
-    return run(body.command(tenant_id=tenant_id, pool=pool))
+    return await run(body.command(tenant_id=tenant_id, pool=pool))
 
 
 @router.delete("/seats/{pool}/assignments/{holder_id}", response_model=PoolOut)
-def release(
+async def release(
     tenant_id: UUID,
     pool: str = PoolPath,
     holder_id: str = Path(pattern=HOLDER_PATTERN),
     run: Call = Depends(call),
 ) -> Any:
-    return run(ReleaseSeat(tenant_id=tenant_id, pool=pool, holder_id=holder_id))
+    return await run(ReleaseSeat(tenant_id=tenant_id, pool=pool, holder_id=holder_id))
 
 
 @router.get("/seats/{pool}/assignments", response_model=HoldersOut)

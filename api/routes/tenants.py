@@ -30,8 +30,8 @@ router = APIRouter(
 
 
 @router.post("", status_code=201, response_model=TenantOut)
-def create_tenant(body: CreateTenantBody, run: Call = Depends(call)) -> Any:
-    return run(body.command())
+async def create_tenant(body: CreateTenantBody, run: Call = Depends(call)) -> Any:
+    return await run(body.command())
 
 
 @router.get("/{tenant_id}", response_model=TenantOut)
@@ -46,32 +46,34 @@ def get_tenant(
 
 
 @router.patch("/{tenant_id}", response_model=TenantOut)
-def update_tenant(
+async def update_tenant(
     tenant_id: UUID, body: UpdateTenantBody, run: Call = Depends(call)
 ) -> Any:
-    return run(body.command(tenant_id=tenant_id))
+    return await run(body.command(tenant_id=tenant_id))
 
 
 @router.post("/{tenant_id}/licenses", status_code=201, response_model=TenantOut)
-def book_license(tenant_id: UUID, body: LicenseBody, run: Call = Depends(call)) -> Any:
+async def book_license(
+    tenant_id: UUID, body: LicenseBody, run: Call = Depends(call)
+) -> Any:
     """201 when booked; 200 (and nothing recorded) when already held."""
-    return run(body.command(tenant_id=tenant_id))
+    return await run(body.command(tenant_id=tenant_id))
 
 
 @router.delete("/{tenant_id}/licenses/{feature}", response_model=TenantOut)
-def cancel_license(
+async def cancel_license(
     tenant_id: UUID,
     feature: str = Path(pattern=FEATURE_PATTERN),
     run: Call = Depends(call),
 ) -> Any:
-    return run(c.CancelLicense(tenant_id=tenant_id, feature=feature))
+    return await run(c.CancelLicense(tenant_id=tenant_id, feature=feature))
 
 
 def _lifecycle(verb: str, command: type[c.Command]) -> None:
     """Handover, suspend and close: a contract action with no body."""
 
-    def transition(tenant_id: UUID, run: Call = Depends(call)) -> Any:
-        return run(command(tenant_id=tenant_id))  # type: ignore[call-arg]
+    async def transition(tenant_id: UUID, run: Call = Depends(call)) -> Any:
+        return await run(command(tenant_id=tenant_id))  # type: ignore[call-arg]
 
     router.add_api_route(
         f"/{{tenant_id}}/{verb}",

@@ -48,21 +48,24 @@ router = APIRouter(
 E = "/{endpoint_id}"
 
 
-def _checked(url: str | None, c: Container) -> None:
+async def _checked(url: str | None, c: Container) -> None:
+    """The outbound-address rule (a name lookup: off the event loop)."""
     if url is not None:
-        check_destination(url, c.settings.webhooks_allow_private)
+        await asyncio.to_thread(
+            check_destination, url, c.settings.webhooks_allow_private
+        )
 
 
 @router.post("", status_code=201, response_model=EndpointOut)
-def create_endpoint(
+async def create_endpoint(
     body: CreateEndpointBody,
     run: Call = Depends(call),
     c: Container = Depends(container),
 ) -> Any:
     """The signing secret is in this answer only (a repeat with the same
     Idempotency-Key answers `secret: null`)."""
-    _checked(body.url, c)  # type: ignore[attr-defined]
-    return run(body.command())
+    await _checked(body.url, c)  # type: ignore[attr-defined]
+    return await run(body.command())
 
 
 @router.get("", response_model=EndpointsOut)
@@ -95,26 +98,26 @@ def get_endpoint(
 
 
 @router.patch(E, response_model=EndpointOut)
-def update_endpoint(
+async def update_endpoint(
     endpoint_id: UUID,
     body: UpdateEndpointBody,
     run: Call = Depends(call),
     c: Container = Depends(container),
 ) -> Any:
-    _checked(body.url, c)  # type: ignore[attr-defined]
-    return run(body.command(endpoint_id=endpoint_id))
+    await _checked(body.url, c)  # type: ignore[attr-defined]
+    return await run(body.command(endpoint_id=endpoint_id))
 
 
 @router.delete(E, response_model=EndpointOut)
-def delete_endpoint(endpoint_id: UUID, run: Call = Depends(call)) -> Any:
-    return run(DeleteWebhookEndpoint(endpoint_id=endpoint_id))
+async def delete_endpoint(endpoint_id: UUID, run: Call = Depends(call)) -> Any:
+    return await run(DeleteWebhookEndpoint(endpoint_id=endpoint_id))
 
 
 @router.post(f"{E}/rotate-secret", response_model=EndpointOut)
-def rotate_secret(endpoint_id: UUID, run: Call = Depends(call)) -> Any:
+async def rotate_secret(endpoint_id: UUID, run: Call = Depends(call)) -> Any:
     """The new secret is in this answer only; for 24 hours every delivery is
     signed with the old and the new one."""
-    return run(RotateWebhookSecret(endpoint_id=endpoint_id))
+    return await run(RotateWebhookSecret(endpoint_id=endpoint_id))
 
 
 @router.get(f"{E}/deliveries", response_model=DeliveriesOut)
@@ -137,7 +140,7 @@ def list_deliveries(
 @router.post(
     f"{E}/deliveries/{{delivery_id}}/retry", status_code=202, response_model=RetryOut
 )
-def retry_delivery(
+async def retry_delivery(
     endpoint_id: UUID,
     delivery_id: UUID,
     response: Response,
@@ -146,8 +149,9 @@ def retry_delivery(
 ) -> RetryOut:
     """Sends it again now (whatever its status), once; a failure then
     follows the retry schedule from where the delivery was."""
-    r.webhooks.check_retry(run.who, endpoint_id, delivery_id)
-    done = run(RetryWebhookDelivery(endpoint_id=endpoint_id, delivery_id=delivery_id))
+    await asyncio.to_thread(r.webhooks.check_retry, run.who, endpoint_id, delivery_id)
+    command = RetryWebhookDelivery(endpoint_id=endpoint_id, delivery_id=delivery_id)
+    done = await run(command)
     response.status_code = 202
     return RetryOut(
         endpoint_id=endpoint_id, delivery_id=delivery_id, position=done.position

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import structlog
 
@@ -41,9 +42,14 @@ class WebhookSender:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._measured = 0.0
+        # Set by `serve --workers`: waits until this process may send (one
+        # sender per server); False when stopped meanwhile.
+        self.exclusive: Callable[[threading.Event], bool] | None = None
 
     def run(self, health: Health | None = None) -> None:
         """Until stopped: matches here, sends in a thread of its own."""
+        if self.exclusive is not None and not self.exclusive(self._stop):
+            return
         sending = threading.Thread(
             target=self.dispatcher.run, args=(self._stop,), name="webhook-sends"
         )

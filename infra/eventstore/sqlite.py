@@ -89,17 +89,17 @@ class SqliteAppender(Chained):
     def _write(
         self, conn: sqlite3.Connection, commit: Commit, mapped: list[list[StoredEvent]]
     ) -> int:
+        # One indexed MAX per aggregate: its cost does not grow with the
+        # aggregate's history (a MAX ... GROUP BY over IN (...) read every
+        # event of every aggregate the batch read, under the write lock).
+        latest = (
+            f"SELECT MAX(originator_version) FROM {self.table} WHERE originator_id = ?"
+        )
         found: dict[UUID, int] = {}
-        reads = [i.hex for i in commit.reads]
-        for start in range(0, len(reads), 500):
-            chunk = reads[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for oid, version in conn.execute(
-                f"SELECT originator_id, MAX(originator_version) FROM {self.table}"
-                f" WHERE originator_id IN ({marks}) GROUP BY originator_id",
-                chunk,
-            ):
-                found[UUID(hex=oid)] = int(version)
+        for aggregate_id in commit.reads:
+            (version,) = conn.execute(latest, (aggregate_id.hex,)).fetchone()
+            if version is not None:
+                found[aggregate_id] = int(version)
         moved = moved_since(commit.reads, found)
         if moved:
             raise StaleState(moved)

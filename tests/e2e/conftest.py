@@ -43,7 +43,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(env: dict[str, str], workdir: Path, key: str | None = KEY) -> Server:
+def start_server(
+    env: dict[str, str],
+    workdir: Path,
+    key: str | None = KEY,
+    args: tuple[str, ...] = (),
+) -> Server:
     """`key=None`: no SEATLEDGER_BOOTSTRAP_KEY, so the server uses the key kept
     in its data folder (generating one if none is there), as `make run` does."""
     port = _free_port()
@@ -56,7 +61,7 @@ def start_server(env: dict[str, str], workdir: Path, key: str | None = KEY) -> S
         full_env["SEATLEDGER_BOOTSTRAP_KEY"] = key
     full_env.update(env)  # a test's own environment may name another key
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "infra.cli", "serve", "--port", str(port), *args],
         env=full_env,
         cwd=workdir,
         stdout=log.open("wb"),
