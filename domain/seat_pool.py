@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -34,7 +35,9 @@ from domain.errors import (
 MEMBERS = "members"
 
 
+@lru_cache(maxsize=65_536)
 def pool_id(tenant_id: UUID, pool: str) -> UUID:
+    # A uuid5 per lookup was 3 % of a command's CPU; the answer never changes.
     return derive_id("pool", tenant_id, pool)
 
 

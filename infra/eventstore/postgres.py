@@ -6,6 +6,7 @@ have been committed, the batch is tried again at once."""
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -76,7 +77,12 @@ class PostgresAppender(Chained):
         # Rendered once: psycopg renders a composed statement on every
         # execute, but caches the conversion of a plain string (a third of
         # the batch's CPU went into rendering the same five statements).
-        self.lock = [_text(q) for q in rec.lock_table_statements]
+        # The lock's timeout is set once per connection (a session setting),
+        # not per batch: one statement less in every batch's round trip.
+        timeout, lock = [_text(q) for q in rec.lock_table_statements]
+        self.lock = [lock]
+        self.lock_timeout = timeout.replace("SET LOCAL", "SET")
+        self._timed: weakref.WeakSet[Any] = weakref.WeakSet()
         self.insert_events = _text(rec.insert_events_statement)
         self.max_id = _text(rec.max_notification_id_statement)
         self.check_text = _text(self.check)
@@ -112,6 +118,7 @@ class PostgresAppender(Chained):
         events = self.events_of(mapped)
         reads = list(commit.reads)
         with rec.datastore.get_connection() as conn:
+            self._set_lock_timeout(conn)
             try:
                 with conn.pipeline() as pipeline, conn.cursor() as cur:
                     # BEGIN and COMMIT as statements of the pipeline (the
@@ -142,6 +149,13 @@ class PostgresAppender(Chained):
                 raise
         return head
 
+    def _set_lock_timeout(self, conn: Any) -> None:
+        """A save waits this long for the table lock, then fails (unavailable)
+        rather than queueing forever behind a stuck writer."""
+        if conn not in self._timed:
+            conn.execute(self.lock_timeout)
+            self._timed.add(conn)
+
     def _place(
         self,
         commit: Commit,
@@ -167,12 +181,14 @@ class PostgresAppender(Chained):
     def exclusive(self) -> Iterator[Held]:
         """The store's write lock, held while the caller decides and saves:
         no other writer commits meanwhile, so what it loads stays fresh."""
-        with self.rec.datastore.get_connection() as conn, conn.transaction():
-            with conn.cursor() as cur:
-                for statement in self.lock:
-                    cur.execute(statement, prepare=True)
-            held = _Held(self, conn)
-            yield held
+        with self.rec.datastore.get_connection() as conn:
+            self._set_lock_timeout(conn)
+            with conn.transaction():
+                with conn.cursor() as cur:
+                    for statement in self.lock:
+                        cur.execute(statement, prepare=True)
+                held = _Held(self, conn)
+                yield held
         if held.appended:
             self.committed()
 
