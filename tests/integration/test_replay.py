@@ -26,6 +26,7 @@ from domain.commands import (
     AssignSeat,
     CreateApiKey,
     CreateTenant,
+    CreateWebhookEndpoint,
     ReleaseSeat,
     RevokeApiKey,
     SetSeatLimit,
@@ -79,6 +80,12 @@ def history(c: Container) -> dict[str, str]:
         key = run(c, CreateApiKey(name=role, role=role, tenant_id=churn))
         last = result_id(key)
     run(c, RevokeApiKey(key_id=last))
+    hook = CreateWebhookEndpoint(
+        url="https://93.184.216.34/hooks",
+        tenant_id=churn,
+        event_types=["TenantRenamed"],
+    )
+    run(c, hook)
     return tenants
 
 
