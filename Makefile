@@ -26,7 +26,7 @@ run: install
 # most of a test's time is spent waiting on servers, not on the two cores.
 WORKERS ?= 3
 test: install lint typecheck
-	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile
+	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile --durations=15
 
 lint: install
 	$(BIN)/ruff check .
