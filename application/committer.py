@@ -219,7 +219,9 @@ def _one_per_receipt(jobs: list[Job]) -> tuple[list[Job], list[Job]]:
     return now, later
 
 
-def _status(job: Job, changed: bool) -> int:
+def _status(job: Job, changed: bool, decided: int | None = None) -> int:
+    if decided is not None and changed:
+        return decided
     return 201 if job.entry.creates and changed else 200
 
 
@@ -232,7 +234,7 @@ def _receipt(job: Job, decision: Decision, now: datetime) -> Receipt:
         key_id=job.who.key_id,
         fingerprint=job.fingerprint,
         command_type=job.command_type,
-        status=_status(job, changed),
+        status=_status(job, changed, decision.decided.status),
         decided_at=now,
         changed=changed,
         result_id=result.id,
@@ -269,7 +271,7 @@ def _resolve(
             view=answer.view,
             position=change.position if change is not None else head,
             decided_at=now,
-            status=_status(job, changed),
+            status=_status(job, changed, answer.decided.status),
             changed=changed,
             dry_run=job.dry_run,
             secret=answer.decided.secret,
