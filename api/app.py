@@ -12,7 +12,9 @@ from api.console import router as console_router
 from api.headers import FixedHeaders
 from api.middleware import RequestMiddleware
 from api.routes import (
+    billing,
     commands,
+    contracts,
     forecast,
     history,
     invitations,
@@ -28,6 +30,7 @@ from api.routes import (
 from consumers.checkpointer import Checkpointer
 from infra.audit import write_checkpoint
 from infra.bootstrap import Container
+from infra.scheduling import contract_scheduler
 
 
 def create_app(c: Container) -> FastAPI:
@@ -37,12 +40,15 @@ def create_app(c: Container) -> FastAPI:
             lambda: write_checkpoint(c.log, c.store, c.bus),
             c.settings.checkpoint_interval_s,
         )
+        scheduler = contract_scheduler(c)
         if c.embedded_projector:
             c.follower.start(c.health)
         checkpointer.start()
+        scheduler.start()
         try:
             yield
         finally:
+            scheduler.stop()
             checkpointer.stop()
             c.follower.stop()
 
@@ -68,6 +74,8 @@ def create_app(c: Container) -> FastAPI:
     app.include_router(invitations.router)
     app.include_router(orders.router)
     app.include_router(reports.router)
+    app.include_router(billing.router)
+    app.include_router(contracts.router)
     app.include_router(keys.router)
     app.include_router(commands.router)
     app.include_router(history.router)

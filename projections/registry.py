@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from projections import members, orders, tenants, usage
+from projections import contracts, daily, members, orders, tenants, usage
 from projections.envelope import Envelope
 from projections.sql import Tx
 
@@ -27,6 +27,8 @@ PROJECTIONS: tuple[Projection, ...] = (
     Projection(tenants.NAME, tenants.TABLES, tenants.apply),
     Projection(members.NAME, members.TABLES, members.apply),
     Projection(orders.NAME, orders.TABLES, orders.apply),
+    Projection(contracts.NAME, contracts.TABLES, contracts.apply),
+    Projection(daily.NAME, daily.TABLES, daily.apply),
 )
 
 TRACKING_TABLES = [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.queries.billing import BillingReads
+from application.queries.contracts import ContractReads
 from application.queries.history import HistoryReads
 from application.queries.listing import TenantListing
 from application.queries.projected import ProjectedReads
@@ -20,3 +22,5 @@ class Reads:
     usage: UsageReads
     history: HistoryReads
     listing: TenantListing
+    billing: BillingReads
+    contracts: ContractReads
