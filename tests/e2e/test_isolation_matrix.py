@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -250,6 +251,29 @@ class World:
         r = self.op.post(f"/v1/tenants/{tid}/license-orders", json=body)
         return str(self.ok(r, 201)["order_id"])
 
+    def change(self, tid: str) -> str:
+        """A contract change of a fresh pool, scheduled for tomorrow."""
+        if tid == GHOST:
+            return str(uuid.uuid4())
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        path = f"/v1/tenants/{tid}/seats/{self.slug('s')}"
+        r = self.op.put(path, json={"limit": 5, "effective_at": tomorrow})
+        return str(self.ok(r, 202)["change_id"])
+
+    def transfer(self, tid: str) -> Call:
+        """Seats of a pool of `tid` to a fresh sibling, both drawing from a
+        pool of their parent (a root tenant has no sibling: the call is
+        refused, which only the shape tests aim at)."""
+        parent = self.op.get(f"/v1/tenants/{tid}").json().get("parent_id")
+        pool = self.slug("t")
+        sibling = self.tenant(parent) if parent else str(uuid.uuid4())
+        if parent:
+            for owner, limit in ((parent, 10), (tid, 3)):
+                path = f"/v1/tenants/{owner}/seats/{pool}"
+                self.ok(self.op.put(path, json={"limit": limit}), 200)
+        body = {"to_tenant_id": sibling, "quantity": 1}
+        return Call({"tenant_id": tid, "pool": pool}, body)
+
     def key(self, tid: str | None, role: str = "auditor") -> str:
         body: dict[str, Any] = {"name": "matrix victim", "role": role}
         if tid:
@@ -396,7 +420,19 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
         ),
     ),
     ("GET", f"{T}/seats/{{pool}}"): (v(READ, _get_pool, 200),),
-    ("GET", f"{T}/seats/{{pool}}/forecast"): (v(READ, _get_pool, 200),),
+    ("GET", f"{T}/seats/{{pool}}/forecast"): (v(READ, _holders, 200),),
+    ("GET", f"{T}/seats/{{pool}}/scheduled-changes"): (v(READ, _holders, 200),),
+    ("DELETE", "/v1/scheduled-changes/{change_id}"): (
+        v(
+            CONTRACT,
+            lambda w, t: Call({"change_id": w.change(t)}),
+            200,
+            named=False,
+        ),
+    ),
+    ("POST", f"{T}/seats/{{pool}}/transfers"): (
+        v(CONTRACT, lambda w, t: w.transfer(t), 200, fresh=True),
+    ),
     ("POST", f"{T}/seats/{{pool}}/assignments"): (v(MANAGE, _assign, 201),),
     ("DELETE", f"{T}/seats/{{pool}}/assignments/{{holder_id}}"): (
         v(MANAGE, lambda w, t: Call({"tenant_id": t, **w.holder(t)}), 200),
@@ -469,6 +505,7 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
     ("POST", f"{ORD}/cancel"): (v(MANAGE, _order, 200, named=False),),
     ("GET", f"{T}/reports/active-users"): (v(READ, _projection, 200),),
     ("GET", f"{T}/reports/usage-history"): (v(READ, _projection, 200),),
+    ("GET", f"{T}/reports/billing"): (v(READ, _projection, 200),),
     ("GET", f"{T}/history"): (v(HISTORY, _tenant, 200),),
     ("GET", "/v1/events"): (
         v(HISTORY, lambda w, t: Call(query={"tenant_id": t}), 200),
@@ -553,6 +590,13 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
             ),
             200,
             label="AcceptInvitation",
+            named=False,
+        ),
+        v(
+            CONTRACT,
+            lambda w, t: command("CancelScheduledChange", None, change_id=w.change(t)),
+            200,
+            label="CancelScheduledChange",
             named=False,
         ),
         v(
