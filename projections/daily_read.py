@@ -1,27 +1,21 @@
 """Reading the daily-usage projection: a pool's days in a range, as the usage
 history, the forecast and the billing summary need them.
 
-Days up to the pool's latest event day come from their rows (that day's end
-judged now, from the state); the days after it are judged from the state the
-pool has had since, each on its own day. Nothing is replayed."""
+The days before the pool's latest event day come from their rows, written
+when they closed; that day (its peaks kept with the pool, its end judged
+now) and the days after it are judged from the state the pool has had since,
+each on its own day. Nothing is replayed."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from domain.common import level_for
 from domain.seat_count import Usage
-from projections.daily_state import (
-    STATE_COLUMNS,
-    Carried,
-    State,
-    day_end,
-    day_start,
-    state_of,
-)
+from projections.daily_state import COLUMNS as STATE_COLUMNS
+from projections.daily_state import Carried, State, day_end, day_start, state_of
 from projections.sql import Tx
 
 CHUNK = 500  # ids per IN (...): well under SQLite's bound on parameters
@@ -106,76 +100,88 @@ def days_of(
     """Each pool's contracted days from `first` to `last` (never after now's
     day), in order. Pools unknown, or not contracted in the range, have none."""
     last = min(last, now.date())
-    known = states(tx, pools)
-    carried = _carried(tx, [s for s in known.values() if s.contracted])
-    stored = _rows(tx, pools, first, last)
-    found: dict[str, list[Day]] = {}
-    for pool in pools:
-        state, now_state = known.get(pool), carried.get(pool)
-        days = []
-        for row in stored.get(pool, []):
-            day = _stored(row, now_state, now)
-            if day is not None:
-                days.append(day)
-        if state is not None and now_state is not None:
-            days += _since(state, now_state, first, last, now)
-        found[pool] = days
-    return found
+    opened = open_days(tx, list(states(tx, pools).values()), first, last, now)
+    closed = _closed(tx, pools, first, last)
+    return {p: closed.get(p, []) + opened.get(p, []) for p in pools}
 
 
-Row = tuple[Any, ...]
+_COLUMNS = (
+    "pool_aggregate_id, day, peak_used, peak_in_use, limit_max, end_used,"
+    " end_reserved, end_allocated, end_limit, end_threshold"
+)
 
 
-def _rows(
+def _closed(
     tx: Tx, pools: Sequence[str], first: date, last: date
-) -> dict[str, list[Row]]:
-    found: dict[str, list[Row]] = {}
+) -> dict[str, list[Day]]:
+    """The stored days: all over (their row is written when they close)."""
+    found: dict[str, list[Day]] = {}
     for part, marks in chunks(pools):
-        rows = tx.execute(
-            "SELECT pool_aggregate_id, day, peak_used, peak_in_use, limit_max,"
-            " end_used, end_reserved, end_allocated, end_limit, end_threshold"
-            f" FROM proj_daily_usage WHERE pool_aggregate_id IN ({marks})"
-            " AND day >= ? AND day <= ? ORDER BY pool_aggregate_id, day",
+        for r in tx.execute(
+            f"SELECT {_COLUMNS} FROM proj_daily_usage"
+            f" WHERE pool_aggregate_id IN ({marks}) AND day >= ? AND day <= ?"
+            " ORDER BY pool_aggregate_id, day",
             (*part, first.isoformat(), last.isoformat()),
-        )
-        for r in rows:
-            found.setdefault(str(r[0]), []).append(r)
+        ):
+            # A closed day's peaks already cover its end: usage only falls
+            # after the day's last event.
+            day = Day(
+                date.fromisoformat(r[1]),
+                int(r[2]),
+                int(r[3]),
+                int(r[4]),
+                int(r[5]),
+                int(r[6]),
+                int(r[7]),
+                int(r[8]),
+                float(r[9]),
+            )
+            found.setdefault(str(r[0]), []).append(day)
     return found
 
 
-def _stored(row: Row, carried: Carried | None, now: datetime) -> Day | None:
-    """A stored day; the latest one, not closed yet, ends as the pool is now
-    (at the day's end, or now when the day is not over)."""
-    day = date.fromisoformat(row[1])
-    if row[5] is not None:
-        end = Usage(int(row[8]), int(row[5]), int(row[6]), int(row[7]), float(row[9]))
-    elif carried is not None:
-        end = carried.usage(min(day_end(day), now))
-    else:
-        return None  # not expected: a day row exists only for a contracted pool
-    return _day(day, int(row[2]), int(row[3]), int(row[4]), end)
+def open_days(
+    tx: Tx, known: Sequence[State], first: date, last: date, now: datetime
+) -> dict[str, list[Day]]:
+    """The days not closed yet, from `first` to `last`: each pool's latest
+    event day (its peaks kept with the pool, its end judged now) and the days
+    after it, judged from the state the pool has had since."""
+    contracted = [
+        s for s in known if s.contracted and s.last_day and s.last_day <= last
+    ]
+    carried = _carried(tx, contracted)
+    found: dict[str, list[Day]] = {}
+    for state in contracted:
+        days = found[state.pool] = []
+        latest = state.last_day
+        assert latest is not None
+        if latest >= first and state.peak_used is not None:
+            end = carried[state.pool].usage(min(day_end(latest), now))
+            days.append(
+                _day(
+                    latest,
+                    state.peak_used,
+                    state.peak_in_use or 0,
+                    state.limit_max or 0,
+                    end,
+                )
+            )
+        days += _since(state, carried[state.pool], first, last, now)
+    return found
 
 
 def _carried(tx: Tx, contracted: Sequence[State]) -> dict[str, Carried]:
-    ids = [s.pool for s in contracted]
-    ends: dict[str, list[tuple[object, object]]] = {i: [] for i in ids}
+    """Each pool's state with its reservations, in one query per chunk."""
+    ids = [s.pool for s in contracted if s.reservations]
     expiries: dict[str, list[object]] = {i: [] for i in ids}
     for part, marks in chunks(ids):
-        for pool, end, seats in tx.execute(
-            "SELECT pool_aggregate_id, end_date, seats FROM proj_daily_ends"
-            f" WHERE pool_aggregate_id IN ({marks})",
-            part,
-        ):
-            ends[str(pool)].append((end, seats))
         for pool, expires in tx.execute(
             "SELECT pool_aggregate_id, expires_at FROM proj_daily_reservations"
             f" WHERE pool_aggregate_id IN ({marks})",
             part,
         ):
             expiries[str(pool)].append(expires)
-    return {
-        s.pool: Carried.from_rows(s, ends[s.pool], expiries[s.pool]) for s in contracted
-    }
+    return {s.pool: Carried.from_rows(s, expiries.get(s.pool, [])) for s in contracted}
 
 
 def _since(

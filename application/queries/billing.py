@@ -16,8 +16,8 @@ from application.ports import ProjectionStore
 from application.queries.scope import Scope
 from domain.errors import NotFound, ValidationFailed
 from projections import tenants as tenant_tree
-from projections.billing import BillingLine, billing_line, month_days
-from projections.daily_read import contracted_pools, days_of
+from projections.billing import BillingLine, month_days, summaries
+from projections.daily_read import contracted_pools
 from projections.sql import Tx
 
 READ = Action.READ_PROJECTIONS
@@ -63,12 +63,12 @@ class BillingReads:
         with self.db.read() as tx:
             names = _tenants(tx, str(tenant_id), include_subtenants)
             pools = contracted_pools(tx, list(names))
-            found = days_of(tx, [p.pool for p in pools], first, last, now)
-        lines = []
-        for p in pools:
-            line = billing_line(found[p.pool])
-            if line is not None:
-                lines.append(TenantLine(p.tenant_id, names[p.tenant_id], p.slug, line))
+            found = summaries(tx, pools, first, last, now)
+        lines = [
+            TenantLine(p.tenant_id, names[p.tenant_id], p.slug, found[p.pool])
+            for p in pools
+            if p.pool in found
+        ]
         return Billing(month, lines)
 
 

@@ -4,12 +4,14 @@ usage_history.py), so a test can hold the two side by side."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from domain.common import instant
+from domain.errors import DomainError
 from domain.seat_pool import SeatPool
 from infra.events import jsonable
 from projections.daily_read import Day, days_of
@@ -18,6 +20,7 @@ from projections.usage_history import DayUsage, usage_by_day
 from tests.unit.sqlite_projections import ENVELOPE_META, SqliteTx, feed
 
 CHILD = uuid4()
+D1 = date(2025, 3, 1)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -133,3 +136,41 @@ def as_reference(day: Day) -> DayUsage:
         limit=day.limit,
         level=day.level,
     )
+
+
+def random_history(rng: random.Random) -> Scripted:
+    pool = Scripted(at(D1, 8), limit=rng.choice([None, 6]))
+    holders: list[str] = []
+    invitations: list[str] = []
+    moment = at(D1, 9)
+    for step in range(40):
+        moment += timedelta(hours=rng.choice([1, 3, 7, 20, 49]))
+        verb = rng.randrange(8)
+        try:
+            if verb < 2:
+                holder = f"h{step}"
+                end = rng.choice(
+                    [None, moment.date() + timedelta(days=rng.randrange(4))]
+                )
+                pool.assign(moment, holder, end=end)
+                holders.append(holder)
+            elif verb == 2 and holders:
+                pool.release(moment, holders.pop(rng.randrange(len(holders))))
+            elif verb == 3 and holders:
+                end = rng.choice(
+                    [None, moment.date() - timedelta(days=1), D1 + timedelta(days=10)]
+                )
+                pool.end_date(moment, rng.choice(holders), end)
+            elif verb == 4:
+                expires = moment + timedelta(hours=rng.choice([2, 30, 80]))
+                pool.reserve(moment, f"i{step}", expires)
+                invitations.append(f"i{step}")
+            elif verb == 5 and invitations:
+                pool.unreserve(moment, invitations.pop(0))
+            elif verb == 6 and rng.random() < 0.3 and pool.pool.contracted:
+                pool.allocate(moment, rng.randrange(3))
+            else:
+                pool.set_limit(moment, rng.randrange(4, 12))
+        except DomainError:
+            pool.pool.collect_events()  # refused: nothing was recorded
+    return pool

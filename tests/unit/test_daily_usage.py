@@ -9,12 +9,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from domain.errors import DomainError
 from projections.daily_read import days_of
-from tests.unit.daily_support import Scripted, as_reference, at
+from tests.unit.daily_support import D1, Scripted, as_reference, at, random_history
 from tests.unit.sqlite_projections import SqliteTx, feed
 
-D1 = date(2025, 3, 1)
 D = [D1 + timedelta(days=i) for i in range(12)]
 LATER = at(D1 + timedelta(days=60), 12)
 
@@ -98,48 +96,12 @@ def test_many_pools_are_read_at_once(tx: SqliteTx) -> None:
         assert got == pool.reference(D[0], D[4], LATER)
 
 
-def _random_history(rng: random.Random) -> Scripted:
-    pool = Scripted(at(D[0], 8), limit=rng.choice([None, 6]))
-    holders: list[str] = []
-    invitations: list[str] = []
-    moment = at(D[0], 9)
-    for step in range(40):
-        moment += timedelta(hours=rng.choice([1, 3, 7, 20, 49]))
-        verb = rng.randrange(8)
-        try:
-            if verb < 2:
-                holder = f"h{step}"
-                end = rng.choice(
-                    [None, moment.date() + timedelta(days=rng.randrange(4))]
-                )
-                pool.assign(moment, holder, end=end)
-                holders.append(holder)
-            elif verb == 2 and holders:
-                pool.release(moment, holders.pop(rng.randrange(len(holders))))
-            elif verb == 3 and holders:
-                end = rng.choice([None, moment.date() - timedelta(days=1), D[10]])
-                pool.end_date(moment, rng.choice(holders), end)
-            elif verb == 4:
-                expires = moment + timedelta(hours=rng.choice([2, 30, 80]))
-                pool.reserve(moment, f"i{step}", expires)
-                invitations.append(f"i{step}")
-            elif verb == 5 and invitations:
-                pool.unreserve(moment, invitations.pop(0))
-            elif verb == 6 and rng.random() < 0.3 and pool.pool.contracted:
-                pool.allocate(moment, rng.randrange(3))
-            else:
-                pool.set_limit(moment, rng.randrange(4, 12))
-        except DomainError:
-            pool.pool.collect_events()  # refused: nothing was recorded
-    return pool
-
-
 @pytest.mark.parametrize("seed", range(40))
 def test_random_histories_read_alike_on_any_range_at_any_moment(
     tx: SqliteTx, seed: int
 ) -> None:
     rng = random.Random(seed)
-    pool = _random_history(rng)
+    pool = random_history(rng)
     for share in (3, 2, 1):  # the projection as it stood then, fed as it grew
         cut = pool.events[len(pool.events) // share - 1].timestamp
         pool.feed(tx, through=cut)
