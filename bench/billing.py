@@ -36,18 +36,23 @@ from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
+import psycopg
 from rich.console import Console
 from rich.table import Table
 
 from application.auth import Principal, Role
 from application.ports import Change, Commit, Meta
 from bench.assign_seat import database, drop_schemas, server_facts
+from consumers.log_follower import LogFollower
 from domain.commands import BookLicense, CreateTenant
 from domain.seat_pool import SeatPool
 from infra import logging as seatledger_logging
 from infra.bootstrap import Container, bootstrap
+from infra.db import Database, PostgresDatabase, SqliteDatabase
 from infra.settings import Settings
+from projections import registry
 from projections.daily_read import chunks
+from projections.daily_state import COLUMNS as STATE_COLUMNS
 from projections.usage_history import PoolEvent, usage_by_day
 
 WHO = Principal("bench", Role.OPERATOR)
@@ -163,6 +168,8 @@ def timed(name: str, read: Callable[[], int], reads: int) -> Timing:
 
 
 def plain_rows(c: Container, pools: list[str], first: date, last: date) -> int:
+    """The rows the read covers, selected and fetched, nothing computed: the
+    pools' days in the range, and the pools' own rows (their state)."""
     count = 0
     with c.db.read() as tx:
         for part, marks in chunks(pools):
@@ -175,7 +182,43 @@ def plain_rows(c: Container, pools: list[str], first: date, last: date) -> int:
                     (*part, first.isoformat(), last.isoformat()),
                 )
             )
+            count += len(
+                tx.execute(
+                    f"SELECT {STATE_COLUMNS} FROM proj_daily_pools"
+                    f" WHERE pool_aggregate_id IN ({marks})",
+                    part,
+                )
+            )
     return count
+
+
+def build_rate(c: Container, without: str | None) -> float:
+    """Events/s of the embedded follower building every projection (or all
+    but `without`) from the whole log into fresh tables."""
+    chosen = tuple(p for p in registry.PROJECTIONS if p.name != without)
+    url = c.settings.database_url
+    schema = f"bench_{uuid.uuid4().hex[:8]}_build"
+    if url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    db: Database = (
+        PostgresDatabase(url, schema)
+        if url
+        else SqliteDatabase(c.settings.data_dir / f"{schema}.sqlite")
+    )
+    saved = registry.PROJECTIONS
+    registry.PROJECTIONS = chosen
+    try:
+        with db.transaction() as tx:
+            registry.create_tables(tx)
+        started = time.perf_counter()
+        LogFollower(c.log, db).catch_up()
+        return c.store.head() / (time.perf_counter() - started)
+    finally:
+        registry.PROJECTIONS = saved
+        db.close()
+        if url:
+            drop_schemas(url, [schema])
 
 
 def replayed(c: Container, pools: list[SeatPool], first: date, last: date) -> int:
@@ -298,6 +341,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=14)
     p.add_argument("--sqlite", action="store_true", help="SQLite, not PostgreSQL")
     p.add_argument("--database-url", default=None)
+    p.add_argument(
+        "--no-build-rates",
+        dest="build_rates",
+        action="store_false",
+        help="skip rebuilding the projections with and without daily_usage",
+    )
     return p.parse_args(argv)
 
 
@@ -323,6 +372,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{rows:,} daily rows"
         )
         report(measure(c, script, args.reads), console)
+        if args.build_rates:
+            rates = [(name, build_rate(c, name)) for name in ("daily_usage", None)]
+            for name, rate in rates:
+                which = f"all but {name}" if name else "all"
+                console.print(f"projector from scratch, {which}: {rate:,.0f} events/s")
     return 0
 
 
