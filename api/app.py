@@ -12,7 +12,9 @@ from api.console import router as console_router
 from api.headers import FixedHeaders
 from api.middleware import RequestMiddleware
 from api.routes import (
+    billing,
     commands,
+    contracts,
     forecast,
     history,
     invitations,
@@ -30,6 +32,7 @@ from consumers.checkpointer import Checkpointer
 from infra import receipts
 from infra.audit import write_checkpoint
 from infra.bootstrap import Container
+from infra.scheduling import contract_scheduler
 
 
 def create_app(c: Container) -> FastAPI:
@@ -40,15 +43,18 @@ def create_app(c: Container) -> FastAPI:
             c.settings.checkpoint_interval_s,
         )
         pruner = receipts.pruner(c.db, c.clock, c.settings.idempotency_ttl_h)
+        scheduler = contract_scheduler(c)
         if c.embedded_projector:
             c.follower.start(c.health)
         if c.sends_webhooks:
             c.webhooks.start(c.health)
         checkpointer.start()
         pruner.start()
+        scheduler.start()
         try:
             yield
         finally:
+            scheduler.stop()
             pruner.stop()
             checkpointer.stop()
             c.follower.stop()
@@ -76,6 +82,8 @@ def create_app(c: Container) -> FastAPI:
     app.include_router(invitations.router)
     app.include_router(orders.router)
     app.include_router(reports.router)
+    app.include_router(billing.router)
+    app.include_router(contracts.router)
     app.include_router(keys.router)
     app.include_router(webhooks.router)
     app.include_router(commands.router)

@@ -72,9 +72,10 @@ class Batch:
         try:
             job.entry.authorize(job.command, s)
             decided = job.entry.handler(job.command, s)
-            touched = decided.aggregates()
+            touched = decided.aggregates(*s.also)
             _check_all_returned(s, touched)
-            view = view_of(decided.result, s.now)
+            by_id = {a.id: a for a in touched}
+            view = view_of(decided.result, s.now, lambda i, _v: by_id[i])
         except BaseException:
             self.undo(s)
             raise

@@ -92,6 +92,7 @@ class CommandBus:
             view = view_of(
                 self._result(receipt.result_id, receipt.result_version),
                 receipt.decided_at,
+                self._result,
             )
         return Outcome(
             view=view,

@@ -16,6 +16,7 @@ from application.auth import Action, authorize
 from application.decision import Decided
 from application.handlers import (
     audit,
+    contracts,
     invitations,
     keys,
     members,
@@ -30,6 +31,7 @@ from domain.api_key import ApiKey
 from domain.errors import Forbidden
 from domain.invitation import Invitation
 from domain.license_order import LicenseOrder
+from domain.scheduled_change import ScheduledChange
 from domain.webhook_endpoint import WebhookEndpoint
 
 Handler = Callable[[Any, Session], Decided]
@@ -52,6 +54,10 @@ def invitation_tenant(cmd: Any, s: Session) -> UUID | None:
 
 def order_tenant(cmd: Any, s: Session) -> UUID | None:
     return s.load(LicenseOrder, cmd.order_id, "license order").tenant_id
+
+
+def change_tenant(cmd: Any, s: Session) -> UUID | None:
+    return s.load(ScheduledChange, cmd.change_id, "scheduled change").tenant_id
 
 
 def nobody(cmd: Any, s: Session) -> UUID | None:
@@ -120,6 +126,8 @@ CATALOGUE: dict[type[c.Command], Entry] = {
     c.SuspendTenant: Entry(tenants.suspend, CONTRACT),
     c.CloseTenant: Entry(tenants.close, CONTRACT),
     c.SetSeatLimit: Entry(seats.set_seat_limit, CONTRACT),
+    c.CancelScheduledChange: Entry(contracts.cancel_change, CONTRACT, change_tenant),
+    c.TransferSeats: Entry(contracts.transfer_seats, CONTRACT),
     c.AssignSeat: Entry(seats.assign_seat, MANAGE, creates=True),
     c.ReleaseSeat: Entry(seats.release_seat, MANAGE),
     c.AddMember: Entry(members.add_member, MANAGE, creates=True),
@@ -148,6 +156,7 @@ CATALOGUE: dict[type[c.Command], Entry] = {
     c.RetryWebhookDelivery: WebhookEntry(webhooks.retry_delivery),
     c.ExpireInvitation: Entry(invitations.expire, Action.SYSTEM, nobody, public=False),
     c.EndSeat: Entry(members.end_seat, Action.SYSTEM, nobody, public=False),
+    c.ApplyDueChanges: Entry(contracts.apply_due, Action.SYSTEM, nobody, public=False),
     c.RecordCheckpoint: Entry(
         audit.record_checkpoint, Action.SYSTEM, nobody, public=False
     ),

@@ -14,11 +14,12 @@ class Decided:
     result: Aggregate
     others: tuple[Aggregate | None, ...] = ()
     secret: str | None = None  # a new API key's secret: in the answer, never stored
+    status: int | None = None  # 202: recorded now, takes effect later
 
-    def aggregates(self) -> list[Aggregate]:
-        """The result and the others, each once, in order."""
+    def aggregates(self, *also: Aggregate) -> list[Aggregate]:
+        """The result, the others and `also`, each once, in order."""
         found: dict[Any, Aggregate] = {}
-        for aggregate in (self.result, *self.others):
+        for aggregate in (self.result, *self.others, *also):
             if aggregate is not None and aggregate.id not in found:
                 found[aggregate.id] = aggregate
         return list(found.values())

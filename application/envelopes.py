@@ -138,7 +138,11 @@ class CommandGateway:
             **ok,
             "ok": True,
             "position": outcome.position,
-            "result": result.model_dump(mode="json") if result is not None else None,
+            "result": (
+                result.model_dump(mode="json", by_alias=True)
+                if result is not None
+                else None
+            ),
         }
         return Answer(outcome.status, body)
 

@@ -6,14 +6,15 @@ these models for the OpenAPI document)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from application.auth import Role
 from application.outcome import Outcome
 from application.views import (
+    ChangeView,
     EndpointView,
     InvitationView,
     KeyView,
@@ -21,6 +22,7 @@ from application.views import (
     OrderView,
     PoolView,
     TenantView,
+    TransferView,
 )
 from domain.common import Edition, TenantType, level_for
 
@@ -61,6 +63,40 @@ class TenantOut(BaseModel):
         )
 
 
+class ScheduledOut(BaseModel):
+    """A scheduled contract change (API.md "Seat pools")."""
+
+    change_id: UUID
+    tenant_id: UUID
+    pool: str
+    limit: int
+    warning_threshold: float | None = Field(
+        description="null: the pool keeps the threshold it has then"
+    )
+    effective_at: datetime
+    status: Literal["scheduled", "applied", "failed", "cancelled"]
+    reason: str | None = Field(default=None, description="a failed change's error code")
+    detail: str | None = Field(default=None, description="and why, in a sentence")
+    scheduled_at: datetime | None = None
+    settled_at: datetime | None = Field(
+        default=None,
+        description="when it was applied (its instant, or later when the service "
+        "was down then), failed or was cancelled",
+    )
+
+    @classmethod
+    def of(cls, c: ChangeView) -> ScheduledOut:
+        return cls(**vars(c))
+
+
+class ChangeOut(ScheduledOut):
+    position: int
+
+    @classmethod
+    def at(cls, c: ChangeView, position: int) -> ChangeOut:
+        return cls(**vars(c), position=position)
+
+
 class PoolOut(BaseModel):
     tenant_id: UUID
     pool: str
@@ -73,6 +109,9 @@ class PoolOut(BaseModel):
     level: str
     warning_threshold: float
     holders_count: int
+    scheduled: list[ScheduledOut] = Field(
+        description="its contract changes still to come, earliest first"
+    )
     position: int
 
     @classmethod
@@ -85,6 +124,10 @@ class PoolOut(BaseModel):
             reserved=p.reserved,
             allocated=p.allocated,
             warning_threshold=p.warning_threshold,
+            scheduled=sorted(
+                (ScheduledOut.of(c) for c in p.scheduled),
+                key=lambda c: c.effective_at,
+            ),
             position=position,
         )
 
@@ -191,6 +234,22 @@ class EndpointOut(BaseModel):
         return cls(**fields, secret=secret, position=position)
 
 
+class TransferOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: PoolOut = Field(alias="from", description="the giver's pool")
+    to: PoolOut = Field(description="the receiver's pool")
+    position: int
+
+    @classmethod
+    def of(cls, t: TransferView, position: int) -> TransferOut:
+        return cls(
+            from_=PoolOut.of(t.from_pool, position),
+            to=PoolOut.of(t.to_pool, position),
+            position=position,
+        )
+
+
 def result_of(outcome: Outcome) -> BaseModel | None:
     """The representation of a command's result, as its REST call answers."""
     v, position = outcome.view, outcome.position
@@ -208,4 +267,8 @@ def result_of(outcome: Outcome) -> BaseModel | None:
         return KeyOut.of(v, position, outcome.secret)
     if isinstance(v, EndpointView):
         return EndpointOut.of(v, position, outcome.secret)
+    if isinstance(v, ChangeView):
+        return ChangeOut.at(v, position)
+    if isinstance(v, TransferView):
+        return TransferOut.of(v, position)
     return None

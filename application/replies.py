@@ -31,7 +31,11 @@ def one_per_receipt(jobs: list[Job]) -> tuple[list[Job], list[Job]]:
     return now, later
 
 
-def status(job: Job, changed: bool) -> int:
+def status(job: Job, changed: bool, decided: int | None = None) -> int:
+    """201 when a creating command recorded something, 200 otherwise; a
+    handler may name its own (202: recorded now, takes effect later)."""
+    if decided is not None and changed:
+        return decided
     return 201 if job.entry.creates and changed else 200
 
 
@@ -44,7 +48,7 @@ def receipt(job: Job, decision: Decision, now: datetime) -> Receipt:
         key_id=job.who.key_id,
         fingerprint=job.fingerprint,
         command_type=job.command_type,
-        status=status(job, changed),
+        status=status(job, changed, decision.decided.status),
         decided_at=now,
         changed=changed,
         result_id=result.id,
@@ -81,7 +85,7 @@ def resolve(
             view=answer.view,
             position=change.position if change is not None else head,
             decided_at=now,
-            status=status(job, changed),
+            status=status(job, changed, answer.decided.status),
             changed=changed,
             dry_run=job.dry_run,
             secret=answer.decided.secret,

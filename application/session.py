@@ -29,6 +29,12 @@ class Session:
         self.who = who
         self.now = now  # "today" and expiries are judged at this instant
         self.seen: dict[UUID, Aggregate] = {}
+        # Changed on the way, beside what the handler decides (a pool's due
+        # contract changes, applied when it is loaded): saved with it.
+        self.also: list[Aggregate] = []
+
+    def touch(self, *aggregates: Aggregate) -> None:
+        self.also.extend(aggregates)
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         found = self.batch.find(aggregate_id)

@@ -7,6 +7,7 @@ maps views to its response schemas; views never carry domain objects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +17,9 @@ from domain.api_key import ApiKey
 from domain.invitation import Invitation
 from domain.license_order import LicenseOrder
 from domain.member import Member
+from domain.scheduled_change import SCHEDULED, ScheduledChange
 from domain.seat_pool import SeatPool
+from domain.seat_transfer import SeatTransfer
 from domain.tenant import Tenant
 from domain.webhook_endpoint import WebhookEndpoint
 
@@ -40,6 +43,24 @@ class TenantView:
 
 
 @dataclass(frozen=True)
+class ChangeView:
+    """A scheduled contract change (pending ones are also part of their
+    pool's view)."""
+
+    change_id: UUID
+    tenant_id: UUID
+    pool: str
+    limit: int
+    warning_threshold: float | None
+    effective_at: datetime
+    status: str
+    reason: str | None = None
+    detail: str | None = None
+    scheduled_at: datetime | None = None
+    settled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class PoolView:
     tenant_id: UUID
     pool: str
@@ -49,6 +70,13 @@ class PoolView:
     allocated: int
     warning_threshold: float
     contracted: bool
+    scheduled: tuple[ChangeView, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransferView:
+    from_pool: PoolView
+    to_pool: PoolView
 
 
 @dataclass(frozen=True)
@@ -119,7 +147,12 @@ View = (
     | OrderView
     | KeyView
     | EndpointView
+    | ChangeView
+    | TransferView
 )
+# An aggregate at a version: how a view that names other aggregates (a
+# transfer names its two pools) finds them, in the batch or in the store.
+Load = Callable[[UUID, int], Any]
 
 
 def _day(value: str | None) -> date | None:
@@ -156,6 +189,51 @@ def pool_view(p: SeatPool, now: datetime) -> PoolView:
         allocated=usage.allocated,
         warning_threshold=p.warning_threshold,
         contracted=p.contracted,
+        scheduled=tuple(
+            pending_view(p, UUID(change_id), change)
+            for change_id, change in p.pending_changes().items()
+        ),
+    )
+
+
+def pending_view(p: SeatPool, change_id: UUID, change: dict[str, Any]) -> ChangeView:
+    return ChangeView(
+        change_id=change_id,
+        tenant_id=p.tenant_id,
+        pool=p.pool,
+        limit=change["limit"],
+        warning_threshold=change["warning_threshold"],
+        effective_at=datetime.fromisoformat(change["effective_at"]),
+        status=SCHEDULED,
+        scheduled_at=_instant(change.get("scheduled_at")),
+    )
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def change_view(c: ScheduledChange) -> ChangeView:
+    return ChangeView(
+        change_id=c.id,
+        tenant_id=c.tenant_id,
+        pool=c.pool,
+        limit=c.limit,
+        warning_threshold=c.warning_threshold,
+        effective_at=datetime.fromisoformat(c.effective_at),
+        status=c.status,
+        reason=c.reason,
+        detail=c.detail,
+        scheduled_at=_instant(c.scheduled_at),
+        settled_at=_instant(c.settled_at),
+    )
+
+
+def transfer_view(t: SeatTransfer, now: datetime, load: Load) -> TransferView:
+    """The two pools as the transfer left them (at the versions it made)."""
+    return TransferView(
+        from_pool=pool_view(load(t.from_pool_id, t.from_version), now),
+        to_pool=pool_view(load(t.to_pool_id, t.to_version), now),
     )
 
 
@@ -224,9 +302,13 @@ def endpoint_view(e: WebhookEndpoint) -> EndpointView:
     )
 
 
-def view_of(aggregate: Any, now: datetime) -> View | None:
+def view_of(aggregate: Any, now: datetime, load: Load | None = None) -> View | None:
     """The view of any aggregate a command answers with, judged at `now`
     (None for the service's own bookkeeping, such as audit checkpoints)."""
+    if isinstance(aggregate, ScheduledChange):
+        return change_view(aggregate)
+    if isinstance(aggregate, SeatTransfer) and load is not None:
+        return transfer_view(aggregate, now, load)
     if isinstance(aggregate, Tenant):
         return tenant_view(aggregate)
     if isinstance(aggregate, SeatPool):

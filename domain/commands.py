@@ -20,11 +20,13 @@ from pydantic import (
 )
 
 from domain.common import (
+    MAX_LIMIT,
     Charset,
     Edition,
     Email,
     FeatureSlug,
     HolderId,
+    Instant,
     LogoUrl,
     Name,
     Note,
@@ -81,10 +83,35 @@ class CloseTenant(Command):
 
 
 class SetSeatLimit(Command):
+    """With `effective_at` (an instant in the future) the change is recorded
+    now and applied when that instant has come (domain/scheduled_change.py)."""
+
     tenant_id: UUID
     pool: PoolSlug
     limit: SeatLimit
     warning_threshold: Threshold | None = None
+    effective_at: Instant | None = None
+
+
+class CancelScheduledChange(Command):
+    change_id: UUID
+
+
+class ApplyDueChanges(Command):
+    """Applies a pool's scheduled changes whose instant has come (the
+    service's scheduler; any command on the pool does so too)."""
+
+    tenant_id: UUID
+    pool: PoolSlug
+
+
+class TransferSeats(Command):
+    """Moves contracted seats of `pool` to a sibling sub-tenant's pool."""
+
+    tenant_id: UUID
+    pool: PoolSlug
+    to_tenant_id: UUID
+    quantity: int = Field(ge=1, le=MAX_LIMIT, strict=True)
 
 
 class AssignSeat(Command):

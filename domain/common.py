@@ -10,7 +10,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 from uuid import UUID, uuid5
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints
 
 # Deterministic ids (pool per tenant, name claims) derive from this namespace, so
 # uniqueness across aggregates is enforced by the store's version check.
@@ -85,6 +85,19 @@ Name = Annotated[
     AfterValidator(_visible),
 ]
 SeatLimit = Annotated[int, Field(ge=0, le=MAX_LIMIT, strict=True)]
+
+
+def _utc(moment: datetime) -> datetime:
+    """Instants are kept in UTC; one that has no UTC form is refused."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00: before year 1 in UTC
+        raise ValueError("the instant is out of range") from None
+
+
+# An ISO 8601 instant with an offset (API.md: "instants are ISO 8601 with an
+# offset"), in UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
 Threshold = Annotated[float, Field(gt=0, lt=1)]
 LogoUrl = Annotated[str, StringConstraints(max_length=2000), Printable]
 Charset = Annotated[

@@ -8,8 +8,6 @@ moment: every command and read passes `now` in (the domain has no clock).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -17,100 +15,28 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import (
-    DEFAULT_WARNING_THRESHOLD,
-    UsageLevel,
-    derive_id,
-    instant,
-    level_for,
-)
+from domain.common import DEFAULT_WARNING_THRESHOLD, UsageLevel, derive_id, instant
 from domain.errors import (
     AlreadyAssigned,
+    InvalidState,
     LimitBelowUsage,
     NotFound,
     QuotaExhausted,
     ValidationFailed,
 )
+from domain.seat_count import ENDING, OPEN, SeatCount, Usage, counts
+
+__all__ = ["ENDING", "MEMBERS", "OPEN", "SeatCount", "SeatPool", "Usage", "counts"]
 
 MEMBERS = "members"
+# Scheduled changes a pool may wait for at once: its state stays small.
+MAX_PENDING_CHANGES = 100
 
 
 @lru_cache(maxsize=65_536)
 def pool_id(tenant_id: UUID, pool: str) -> UUID:
     # A uuid5 per lookup was 3 % of a command's CPU; the answer never changes.
     return derive_id("pool", tenant_id, pool)
-
-
-@dataclass(frozen=True)
-class Usage:
-    limit: int
-    used: int
-    reserved: int
-    allocated: int
-    warning_threshold: float
-
-    @property
-    def in_use(self) -> int:
-        return self.used + self.reserved + self.allocated
-
-    @property
-    def available(self) -> int:
-        return self.limit - self.in_use
-
-    @property
-    def utilization(self) -> float:
-        return 1.0 if self.limit == 0 else self.in_use / self.limit
-
-    @property
-    def level(self) -> UsageLevel:
-        return level_for(self.utilization, self.warning_threshold)
-
-
-def counts(end_date: str | None, now: datetime) -> bool:
-    """A seat with an end date counts up to and including that day."""
-    return end_date is None or end_date >= now.date().isoformat()
-
-
-OPEN = "open"  # holders without an end date
-ENDING = "ending"  # end date -> holders ending that day
-
-
-@dataclass(frozen=True)
-class SeatCount:
-    """Holders counted by end date, over a plain dict (the form a JSON
-    snapshot keeps): `used` at any moment costs the number of distinct end
-    dates, not the number of holders."""
-
-    state: dict[str, Any]
-
-    @classmethod
-    def of(cls, ends: Iterable[str | None]) -> SeatCount:
-        count = cls({OPEN: 0, ENDING: {}})
-        for end in ends:
-            count.add(end)
-        return count
-
-    def add(self, end: str | None) -> None:
-        if end is None:
-            self.state[OPEN] += 1
-        else:
-            ending = self.state[ENDING]
-            ending[end] = ending.get(end, 0) + 1
-
-    def remove(self, end: str | None) -> None:
-        if end is None:
-            self.state[OPEN] -= 1
-            return
-        ending = self.state[ENDING]
-        ending[end] -= 1
-        if not ending[end]:
-            del ending[end]
-
-    def used(self, now: datetime) -> int:
-        today = now.date().isoformat()
-        ending: dict[str, int] = self.state[ENDING]
-        open_: int = self.state[OPEN]
-        return open_ + sum(n for end, n in ending.items() if end >= today)
 
 
 class SeatPool(Aggregate):
@@ -147,6 +73,7 @@ class SeatPool(Aggregate):
         self.seat_count = SeatCount.of(()).state  # the holders by end date
         self.reservations: dict[str, str] = {}  # invitation -> expires at
         self.allocations: dict[str, int] = {}  # child tenant -> its limit
+        self.scheduled: dict[str, dict[str, Any]] = {}  # see pending_changes
         # Opening records no UsageLevelChanged; later crossings do. Plain
         # strings throughout, so a JSON snapshot rebuilds exactly this state.
         empty = Usage(limit or 0, 0, 0, 0, warning_threshold)
@@ -205,13 +132,7 @@ class SeatPool(Aggregate):
         now: datetime,
         parent_pool_id: UUID | None = None,
     ) -> None:
-        usage = self.usage(now)
-        if limit < usage.in_use:
-            raise LimitBelowUsage(
-                f"{usage.in_use} seats are in use; the limit cannot go below that",
-                limit=limit,
-                in_use=usage.in_use,
-            )
+        usage = self.check_limit(limit, now)
         threshold = warning_threshold or self.warning_threshold
         if not self.contracted:
             level = Usage(limit, usage.used, usage.reserved, usage.allocated, threshold)
@@ -219,6 +140,17 @@ class SeatPool(Aggregate):
         elif limit != self.limit or threshold != self.warning_threshold:
             self._set_limit(limit, threshold)
         self._record_level(now)
+
+    def check_limit(self, limit: int, now: datetime) -> Usage:
+        """Refuses a limit below what is in use now; returns the usage."""
+        usage = self.usage(now)
+        if limit < usage.in_use:
+            raise LimitBelowUsage(
+                f"{usage.in_use} seats are in use; the limit cannot go below that",
+                limit=limit,
+                in_use=usage.in_use,
+            )
+        return usage
 
     @event("SeatPoolContracted")
     def _contract(
@@ -243,6 +175,13 @@ class SeatPool(Aggregate):
         self, child_tenant_id: UUID, limit: int, now: datetime
     ) -> None:
         """Gives a sub-tenant's pool `limit` seats of this one (parent side)."""
+        current = self.check_allocation(child_tenant_id, limit, now)
+        if limit != current:
+            self._allocate(str(child_tenant_id), limit)
+            self._record_level(now)
+
+    def check_allocation(self, child_tenant_id: UUID, limit: int, now: datetime) -> int:
+        """Refuses an allocation this pool cannot cover; returns the current one."""
         if limit < 0:
             raise ValidationFailed("an allocation cannot be negative", field="limit")
         current = self.allocations.get(str(child_tenant_id), 0)
@@ -255,9 +194,22 @@ class SeatPool(Aggregate):
                 available=available,
                 tenant_id=str(self.tenant_id),
             )
-        if limit != current:
-            self._allocate(str(child_tenant_id), limit)
-            self._record_level(now)
+        return current
+
+    def move_allocation(
+        self, giver: UUID, receiver: UUID, quantity: int, now: datetime
+    ) -> None:
+        """Seats passed from one child to another: what this pool gives away
+        in total stays, so its available seats and its level stay too (no
+        passing UsageLevelChanged between the two steps)."""
+        given = self.allocations.get(str(giver), 0)
+        if quantity > given:
+            raise ValidationFailed(
+                f"the child holds {given} seats of this pool", field="quantity"
+            )
+        self._allocate(str(giver), given - quantity)
+        self._allocate(str(receiver), self.allocations.get(str(receiver), 0) + quantity)
+        self._record_level(now)
 
     @event("SeatAllocatedToChild")
     def _allocate(self, child_tenant_id: str, limit: int) -> None:
@@ -376,3 +328,70 @@ class SeatPool(Aggregate):
     @event("UsageLevelChanged")
     def _level_changed(self, level: str, previous: str) -> None:
         self.level = level
+
+    # -- scheduled contract changes -----------------------------------------
+    # The pool keeps the changes still to come (the ScheduledChange aggregates
+    # keep each one's whole story), so that any command on the pool finds
+    # those that fell due and applies them first, in its own save.
+
+    def pending_changes(self) -> dict[str, dict[str, Any]]:
+        """change id -> {limit, warning_threshold, effective_at, scheduled_at},
+        in the order
+        scheduled. A pool restored from a snapshot taken before scheduling
+        existed has none."""
+        found = self.__dict__.get("scheduled")
+        if not isinstance(found, dict):
+            found = {}
+            self.__dict__["scheduled"] = found
+        return found
+
+    def due_changes(self, now: datetime) -> list[str]:
+        """The pending changes whose instant has come, earliest first (in the
+        order scheduled for one instant)."""
+        moment = instant(now)
+        pending = self.pending_changes()
+        due = [cid for cid, c in pending.items() if c["effective_at"] <= moment]
+        return sorted(due, key=lambda cid: str(pending[cid]["effective_at"]))
+
+    def note_change(
+        self,
+        change_id: UUID,
+        limit: int,
+        warning_threshold: float | None,
+        effective_at: str,
+        scheduled_at: str,
+    ) -> None:
+        if len(self.pending_changes()) >= MAX_PENDING_CHANGES:
+            raise InvalidState(
+                f"the pool {self.pool!r} already has {MAX_PENDING_CHANGES} "
+                "scheduled changes; cancel one first",
+                pool=self.pool,
+            )
+        self._note_change(
+            str(change_id), limit, warning_threshold, effective_at, scheduled_at
+        )
+
+    @event("ContractChangePending")
+    def _note_change(
+        self,
+        change_id: str,
+        limit: int,
+        warning_threshold: float | None,
+        effective_at: str,
+        scheduled_at: str,
+    ) -> None:
+        self.pending_changes()[change_id] = {
+            "limit": limit,
+            "warning_threshold": warning_threshold,
+            "effective_at": effective_at,
+            "scheduled_at": scheduled_at,
+        }
+
+    def settle_change(self, change_id: UUID) -> None:
+        """The change was applied, failed or was cancelled: no longer pending."""
+        if str(change_id) in self.pending_changes():
+            self._settle_change(str(change_id))
+
+    @event("ContractChangeSettled")
+    def _settle_change(self, change_id: str) -> None:
+        del self.pending_changes()[change_id]

@@ -19,6 +19,8 @@ from kafka import KafkaConsumer, KafkaProducer
 from application.bus import CommandBus
 from application.committer import Committer
 from application.keys import Authenticator
+from application.queries.billing import BillingReads
+from application.queries.contracts import ContractReads
 from application.queries.history import HistoryReads
 from application.queries.keys import KeyReads
 from application.queries.listing import TenantListing
@@ -225,11 +227,13 @@ def _reads(
         scope=scope,
         state=StateReads(store, scope, now),
         projected=ProjectedReads(db, scope, now, applied),
-        usage=UsageReads(store, scope),
+        usage=UsageReads(db, store, scope, now),
         history=HistoryReads(log, scope, lambda tenants: verify(log, tenants)),
         listing=TenantListing(db, store, scope),
         keys=KeyReads(db, scope),
         webhooks=WebhookReads(store, db, scope, applied),
+        billing=BillingReads(db, scope, now),
+        contracts=ContractReads(db, scope),
     )
 
 

@@ -247,6 +247,17 @@ class Loader:
         self.assign("s5-assign-6-again", b, "employee-6")
         pool = self.assign("s5-assign-7", b, "employee-7")
         self.note(5, f"employee-6 and employee-7 added: {seats(pool)}")
+        # One step per month: a run next month schedules that month's raise.
+        first = (self.today.replace(day=15) + timedelta(days=31)).replace(day=1)
+        planned = self.run(
+            f"s5-plan-{first:%Y-%m}",
+            "SetSeatLimit",
+            tenant_id=b,
+            pool="expenses",
+            limit=10,
+            effective_at=f"{first.isoformat()}T00:00:00+00:00",
+        )
+        self.note(5, f"and agrees 10 from {first}: {planned.get('status')}")
         return str(b)
 
 

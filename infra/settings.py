@@ -130,6 +130,13 @@ class Settings(BaseSettings):
         le=86_400,
         description="seconds between audit checkpoints written by serve (0: off)",
     )
+    scheduler_interval_s: float = Field(
+        default=1,
+        ge=0,
+        le=3_600,
+        description="seconds between serve's rounds applying scheduled contract "
+        "changes that fell due (0: off; commands on a pool apply them anyway)",
+    )
     log_json: bool | None = Field(
         default=None, description="JSON logs; default: JSON unless on a terminal"
     )

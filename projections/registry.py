@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from projections import api_keys, members, orders, tenants, usage, webhooks
+from projections import (
+    api_keys,
+    contracts,
+    daily,
+    members,
+    orders,
+    tenants,
+    usage,
+    webhooks,
+)
 from projections.envelope import Envelope
 from projections.sql import Tx
 
@@ -29,6 +38,8 @@ PROJECTIONS: tuple[Projection, ...] = (
     Projection(orders.NAME, orders.TABLES, orders.apply),
     Projection(api_keys.NAME, api_keys.TABLES, api_keys.apply),
     Projection(webhooks.NAME, webhooks.TABLES, webhooks.apply),
+    Projection(contracts.NAME, contracts.TABLES, contracts.apply),
+    Projection(daily.NAME, daily.TABLES, daily.apply),
 )
 
 TRACKING_TABLES = [

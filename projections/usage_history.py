@@ -1,5 +1,8 @@
 """Daily usage of one seat pool, derived from its events: each day's peak and
-its state at the day's end.
+its state at the day's end. This replay is the definition: the daily-usage
+projection (projections/daily.py), which the reports read, is held to answer
+exactly what it answers (tests/unit/test_daily_usage.py), and bench.billing
+measures it as the cost the projection saves.
 
 Pure: the caller passes the pool's events (in order), the days and `now`, the
 moment the report is cut at. Between two events usage can only fall (an end

@@ -3,12 +3,11 @@ limit at the pace of its recent daily peaks."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.deps import clock, principal, reads
+from api.deps import principal, reads, tenant_projection_position
 from api.policy import listed
 from api.schemas.listing import ForecastOut
 from application.auth import Principal
@@ -29,16 +28,16 @@ def pool_forecast(
     basis_days: int = Query(
         default=30, ge=7, le=365, description="days of history the trend is fit to"
     ),
-    now: datetime = Depends(clock),
+    position: int = Depends(tenant_projection_position),
     who: Principal = Depends(principal),
     r: Reads = Depends(reads),
 ) -> ForecastOut:
     """A straight line through the daily peaks of `used + reserved +
     allocated` over the last `basis_days` UTC days up to today (days before
     the pool's contract are left out), against the pool's current limit and
-    warning threshold. Derived from the stored events, like the usage
-    history, so it takes no `min_position`."""
-    result, position = r.usage.forecast(who, tenant_id, pool, basis_days, now)
+    warning threshold. Read from the daily-usage projection, like the usage
+    history (pass `min_position` to see a write)."""
+    result = r.usage.forecast(who, tenant_id, pool, basis_days)
     return ForecastOut(
         tenant_id=tenant_id,
         pool=pool,

@@ -12,7 +12,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.csv_out import csv_response
-from api.deps import clock, invalid, principal, projection_position, reads
+from api.deps import (
+    clock,
+    invalid,
+    principal,
+    projection_position,
+    reads,
+    tenant_projection_position,
+)
 from api.policy import listed
 from api.schemas import ActiveUsersOut, ReportMember
 from api.usage_history_schemas import DayUsageOut, PoolHistoryOut, UsageHistoryOut
@@ -104,27 +111,28 @@ def usage_history(
     pool: str | None = Query(
         default=None, pattern=POOL_PATTERN, description="only this pool"
     ),
+    position: int = Depends(tenant_projection_position),
     who: Principal = Depends(principal),
     r: Reads = Depends(reads),
 ) -> UsageHistoryOut:
     """Daily peak and end-of-day usage per pool, from `from` to `to` (UTC days,
-    at most 366; default the 30 days up to today), derived from the stored
-    events: always complete, so it takes no `min_position`. A day's peaks are
-    the most at any moment of it; its `end_*` values are judged at its last
+    at most 366; default the 30 days up to today), from the daily-usage
+    projection (pass `min_position` to see a write). A day's peaks are the
+    most at any moment of it; its `end_*` values are judged at its last
     instant (for today: now), so end dates and invitation expiries count.
     Days without events carry the state on; days before a pool's limit was
     first set are left out."""
-    found = r.usage.history(who, tenant_id, pool, days.first, days.last, days.now)
+    found = r.usage.history(who, tenant_id, pool, days.first, days.last)
     return UsageHistoryOut(
         tenant_id=tenant_id,
         from_=days.first,
         to=days.last,
-        position=found.position,
+        position=position,
         pools=[
             PoolHistoryOut(
                 pool=p.pool, days=[DayUsageOut.model_validate(d) for d in p.days]
             )
-            for p in found.pools
+            for p in found
         ],
     )
 

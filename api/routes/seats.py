@@ -20,6 +20,7 @@ from api.deps import (
 )
 from api.policy import listed
 from api.schemas import AssignmentBody, HoldersOut, PoolOut, SeatLimitBody, UsageOut
+from api.schemas.contracts import ChangeOut
 from application.auth import Principal
 from application.queries.reads import Reads
 from domain.commands import ReleaseSeat
@@ -34,13 +35,27 @@ router = APIRouter(
 PoolPath = Path(pattern=POOL_PATTERN, description="pool slug, e.g. `members`")
 
 
-@router.put("/seats/{pool}", response_model=PoolOut)
+@router.put(
+    "/seats/{pool}",
+    response_model=PoolOut | ChangeOut,
+    responses={
+        200: {"model": PoolOut, "description": "the limit is set: the pool"},
+        202: {
+            "model": ChangeOut,
+            "description": "with `effective_at`: the change, scheduled",
+        },
+    },
+)
 async def set_limit(
     tenant_id: UUID,
     body: SeatLimitBody,
     pool: str = PoolPath,
     run: Call = Depends(call),
 ) -> Any:
+    """Sets the contracted limit now (200, the pool). With `effective_at`, an
+    instant in the future, the change is recorded now and applied when that
+    instant has come, with the rules of an immediate change then (202, the
+    change; if they refuse it, it becomes `failed` with the reason)."""
     return await run(body.command(tenant_id=tenant_id, pool=pool))
 
 

@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from application.decision import Decided, decided
-from application.handlers.pools import members_pool
+from application.handlers.pools import find_pool, members_pool
 from application.session import Session
 from domain.claim import Claim, email_claim_id
 from domain.commands import AddMember, EndSeat, RemoveMember, UpdateMember
@@ -30,7 +30,7 @@ from domain.membership import (
     take_email,
 )
 from domain.person import Person, person_id
-from domain.seat_pool import SeatPool, counts, pool_id
+from domain.seat_pool import SeatPool, counts
 from domain.tenant import Tenant
 
 
@@ -142,7 +142,7 @@ def remove_member(cmd: RemoveMember, s: Session) -> Decided:
     member.remove()
     released: list[Aggregate] = []
     for slug in tenant.pools:
-        pool = s.find(SeatPool, pool_id(tenant.id, slug))
+        pool = find_pool(s, tenant.id, slug)
         if pool is not None and pool.holds(str(member.id)):
             pool.release(str(member.id), s.now)
             released.append(pool)

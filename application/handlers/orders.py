@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.decision import Decided, decided
-from application.handlers.pools import plan_limit
+from application.handlers.pools import find_pool, plan_limit
 from application.session import Session
 from domain.commands import (
     ApproveLicenseOrder,
@@ -14,7 +14,6 @@ from domain.commands import (
 from domain.common import MAX_LIMIT
 from domain.errors import ValidationFailed
 from domain.license_order import LicenseOrder
-from domain.seat_pool import SeatPool, pool_id
 
 
 def order_of(
@@ -44,7 +43,7 @@ def approve(cmd: ApproveLicenseOrder, s: Session) -> Decided:
     order.check_placed()
     tenant = s.tenant(order.tenant_id)
     tenant.check_open()
-    pool = s.find(SeatPool, pool_id(tenant.id, order.pool))
+    pool = find_pool(s, tenant.id, order.pool)
     current = pool.limit if pool is not None and pool.limit is not None else 0
     if current + order.quantity > MAX_LIMIT:
         raise ValidationFailed(f"the limit would exceed {MAX_LIMIT}", field="quantity")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.decision import Decided, decided
+from application.handlers.contracts import schedule_limit
 from application.handlers.pools import (
     check_not_members,
     contracted_pool,
@@ -13,6 +14,8 @@ from domain.commands import AssignSeat, ReleaseSeat, SetSeatLimit
 
 
 def set_seat_limit(cmd: SetSeatLimit, s: Session) -> Decided:
+    if cmd.effective_at is not None:
+        return schedule_limit(cmd, s)
     tenant = s.tenant(cmd.tenant_id)
     tenant.check_open()
     touched = plan_limit(s, tenant, cmd.pool, cmd.limit, cmd.warning_threshold)

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from application.auth import Action, Principal
 from application.ports import ProjectionStore
+from application.queries.contracts import pending_by_pool
 from application.queries.scope import Scope
 from domain.errors import NotFound
 from projections import members as members_view
@@ -49,6 +50,9 @@ class ProjectedReads:
             pools = usage.pools_of(tx, str(tenant_id), self.clock())
             if not pools and not tenant_tree.exists(tx, str(tenant_id)):
                 raise NotFound("tenant not found")
+            pending = pending_by_pool(tx, str(tenant_id))
+        for pool in pools:
+            pool["scheduled"] = pending.get(pool["pool"], [])
         return pools
 
     def tree(self, who: Principal, tenant_id: UUID) -> list[Row]:

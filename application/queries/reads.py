@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.queries.billing import BillingReads
+from application.queries.contracts import ContractReads
 from application.queries.history import HistoryReads
 from application.queries.keys import KeyReads
 from application.queries.listing import TenantListing
@@ -24,3 +26,5 @@ class Reads:
     listing: TenantListing
     keys: KeyReads
     webhooks: WebhookReads
+    billing: BillingReads
+    contracts: ContractReads

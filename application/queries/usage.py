@@ -1,39 +1,43 @@
-"""Each pool's daily usage, derived from its stored events (always complete:
-no projection has to catch up)."""
+"""Each pool's daily usage, read from the daily-usage projection (kept as the
+events arrive, projections/daily.py): a report over a year of history costs
+a range read of its rows, not a replay of every event of every pool."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
 from uuid import UUID
 
 from application.auth import Action, Principal
-from application.ports import AggregateReader
+from application.ports import AggregateReader, ProjectionStore
 from application.queries.scope import Scope
 from domain.errors import NotFound
 from domain.seat_pool import SeatPool, pool_id
-from domain.tenant import Tenant
+from projections.daily_read import Day, contracted_pools, days_of
 from projections.forecast import DayPeak, Forecast, forecast
-from projections.usage_history import DayUsage, PoolEvent, usage_by_day
+
+READ = Action.READ_PROJECTIONS
 
 
 @dataclass(frozen=True)
 class PoolDays:
     pool: str
-    days: list[DayUsage]
-
-
-@dataclass(frozen=True)
-class UsageHistory:
-    position: int  # every event of the tenant and its reported pools up to it
-    pools: list[PoolDays]
+    days: list[Day]
 
 
 class UsageReads:
-    def __init__(self, store: AggregateReader, scope: Scope) -> None:
+    def __init__(
+        self,
+        db: ProjectionStore,
+        store: AggregateReader,
+        scope: Scope,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
         self.store = store
         self.scope = scope
+        self.clock = clock
 
     def history(
         self,
@@ -42,45 +46,31 @@ class UsageReads:
         only: str | None,
         first: date,
         last: date,
-        now: datetime,
-    ) -> UsageHistory:
+    ) -> list[PoolDays]:
         """Each contracted pool's days (or only the pool named: 404 when it
         is unknown or only tracked)."""
-        self.scope.check(who, Action.READ_PROJECTIONS, tenant_id)
-        tenant = self.scope.existing(tenant_id)
-        position = self.store.position_of(tenant.id, tenant.version)
-        pools = []
-        for slug in [only] if only else sorted(tenant.pools):
-            current = self._contracted(tenant, slug)
-            if current is None:
-                if only:
-                    raise NotFound(f"seat pool {slug!r} not found")
-                continue  # only tracked: not on the dashboard, not here either
-            # Read after `current`: every event up to its position is replayed.
-            position = max(
-                position, self.store.position_of(current.id, current.version)
-            )
-            events = cast(list[PoolEvent], list(self.store.history(current.id)))
-            pools.append(PoolDays(slug, usage_by_day(events, first, last, now)))
-        return UsageHistory(position, pools)
+        self.scope.check(who, READ, tenant_id)
+        self.scope.existing(tenant_id)
+        with self.db.read() as tx:
+            pools = contracted_pools(tx, [str(tenant_id)])
+            if only is not None:
+                pools = [p for p in pools if p.slug == only]
+                if not pools:
+                    raise NotFound(f"seat pool {only!r} not found")
+            found = days_of(tx, [p.pool for p in pools], first, last, self.clock())
+        return [PoolDays(p.slug, found[p.pool]) for p in pools]
 
     def forecast(
-        self, who: Principal, tenant_id: UUID, slug: str, basis_days: int, now: datetime
-    ) -> tuple[Forecast, int]:
+        self, who: Principal, tenant_id: UUID, slug: str, basis_days: int
+    ) -> Forecast:
         """When the pool reaches its warning threshold and its limit, at the
-        pace of its daily peaks over the last `basis_days` days; and the
-        position the forecast covers."""
-        first = now.date() - timedelta(days=basis_days - 1)
-        found = self.history(who, tenant_id, slug, first, now.date(), now)
-        current = self._contracted(self.scope.existing(tenant_id), slug)
-        assert current is not None  # history() found it contracted
-        peaks = [DayPeak(d.day, d.peak_in_use) for d in found.pools[0].days]
-        limit = current.limit or 0
-        result = forecast(peaks, limit, current.warning_threshold, now.date())
-        return result, found.position
-
-    def _contracted(self, tenant: Tenant, slug: str) -> SeatPool | None:
-        if slug not in tenant.pools:
-            return None
-        found = self.store.get(pool_id(tenant.id, slug))
-        return found if isinstance(found, SeatPool) and found.contracted else None
+        pace of its daily peaks over the last `basis_days` days, against its
+        contract as it is now."""
+        today = self.clock().date()
+        first = today - timedelta(days=basis_days - 1)
+        [found] = self.history(who, tenant_id, slug, first, today)
+        current = self.store.get(pool_id(tenant_id, slug))
+        if not isinstance(current, SeatPool) or not current.contracted:
+            raise NotFound(f"seat pool {slug!r} not found")
+        peaks = [DayPeak(d.day, d.peak_in_use) for d in found.days]
+        return forecast(peaks, current.limit or 0, current.warning_threshold, today)

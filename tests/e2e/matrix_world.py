@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -141,6 +142,29 @@ class World:
         body = {"pool": self.slug("o"), "quantity": 1}
         r = self.op.post(f"/v1/tenants/{tid}/license-orders", json=body)
         return str(self.ok(r, 201)["order_id"])
+
+    def change(self, tid: str) -> str:
+        """A contract change of a fresh pool, scheduled for tomorrow."""
+        if tid == GHOST:
+            return str(uuid.uuid4())
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        path = f"/v1/tenants/{tid}/seats/{self.slug('s')}"
+        r = self.op.put(path, json={"limit": 5, "effective_at": tomorrow})
+        return str(self.ok(r, 202)["change_id"])
+
+    def transfer(self, tid: str) -> Call:
+        """Seats of a pool of `tid` to a fresh sibling, both drawing from a
+        pool of their parent (a root tenant has no sibling: the call is
+        refused, which only the shape tests aim at)."""
+        parent = self.op.get(f"/v1/tenants/{tid}").json().get("parent_id")
+        pool = self.slug("t")
+        sibling = self.tenant(parent) if parent else str(uuid.uuid4())
+        if parent:
+            for owner, limit in ((parent, 10), (tid, 3)):
+                path = f"/v1/tenants/{owner}/seats/{pool}"
+                self.ok(self.op.put(path, json={"limit": limit}), 200)
+        body = {"to_tenant_id": sibling, "quantity": 1}
+        return Call({"tenant_id": tid, "pool": pool}, body)
 
     def key(self, tid: str | None, role: str = "auditor") -> str:
         body: dict[str, Any] = {"name": "matrix victim", "role": role}

@@ -163,7 +163,19 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
         ),
     ),
     ("GET", f"{T}/seats/{{pool}}"): (v(READ, _get_pool, 200),),
-    ("GET", f"{T}/seats/{{pool}}/forecast"): (v(READ, _get_pool, 200),),
+    ("GET", f"{T}/seats/{{pool}}/forecast"): (v(READ, _holders, 200),),
+    ("GET", f"{T}/seats/{{pool}}/scheduled-changes"): (v(READ, _holders, 200),),
+    ("DELETE", "/v1/scheduled-changes/{change_id}"): (
+        v(
+            CONTRACT,
+            lambda w, t: Call({"change_id": w.change(t)}),
+            200,
+            named=False,
+        ),
+    ),
+    ("POST", f"{T}/seats/{{pool}}/transfers"): (
+        v(CONTRACT, lambda w, t: w.transfer(t), 200, fresh=True),
+    ),
     ("POST", f"{T}/seats/{{pool}}/assignments"): (v(MANAGE, _assign, 201),),
     ("DELETE", f"{T}/seats/{{pool}}/assignments/{{holder_id}}"): (
         v(MANAGE, lambda w, t: Call({"tenant_id": t, **w.holder(t)}), 200),
@@ -236,6 +248,7 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
     ("POST", f"{ORD}/cancel"): (v(MANAGE, _order, 200, named=False),),
     ("GET", f"{T}/reports/active-users"): (v(READ, _projection, 200),),
     ("GET", f"{T}/reports/usage-history"): (v(READ, _projection, 200),),
+    ("GET", f"{T}/reports/billing"): (v(READ, _projection, 200),),
     ("GET", f"{T}/history"): (v(HISTORY, _tenant, 200),),
     ("GET", "/v1/events"): (
         v(HISTORY, lambda w, t: Call(query={"tenant_id": t}), 200),
@@ -356,6 +369,13 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
             ),
             200,
             label="AcceptInvitation",
+            named=False,
+        ),
+        v(
+            CONTRACT,
+            lambda w, t: command("CancelScheduledChange", None, change_id=w.change(t)),
+            200,
+            label="CancelScheduledChange",
             named=False,
         ),
         v(

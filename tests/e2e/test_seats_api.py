@@ -26,6 +26,7 @@ def test_opening_a_pool_answers_its_representation(c: httpx.Client) -> None:
         "level": "ok",
         "warning_threshold": 0.8,
         "holders_count": 0,
+        "scheduled": [],  # no contract change waiting
         "position": opened["position"],
     }
     got = c.get(pool_path(tid)).json()  # position: the pool's latest event
