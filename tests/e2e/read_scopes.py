@@ -38,6 +38,9 @@ class Read:
     covers: str
     query: dict[str, str] = field(default_factory=dict)
     unit: str = "tenants"  # what is compared: tenants, events, keys, checked
+    # False: the answer names only some of what it covers (the billing lists
+    # tenants with a contracted pool): it must show nothing beyond it.
+    exact: bool = True
 
     @property
     def tenant_param(self) -> str | None:
@@ -68,6 +71,7 @@ T = "/v1/tenants/{tenant_id}"
 EVENTS, VERIFY = ("GET", "/v1/events"), ("GET", "/v1/audit/verify")
 ACTIVE, TENANTS = ("GET", f"{T}/reports/active-users"), ("GET", "/v1/tenants")
 KEY_LIST = ("GET", "/v1/api-keys")
+BILLING = ("GET", f"{T}/reports/billing")
 HOOKS = ("GET", "/v1/webhook-endpoints")
 SUBTENANTS = {"include_subtenants": "true"}
 
@@ -86,6 +90,17 @@ READS = (
         READ,
         WHOLE_SUBTREE,
         SUBTENANTS | {"format": "csv"},
+    ),
+    Read(BILLING, "", READ, ONE, exact=False),
+    Read(BILLING, "csv", READ, ONE, {"format": "csv"}, exact=False),
+    Read(BILLING, "include_subtenants", READ, WHOLE_SUBTREE, SUBTENANTS, exact=False),
+    Read(
+        BILLING,
+        "include_subtenants csv",
+        READ,
+        WHOLE_SUBTREE,
+        SUBTENANTS | {"format": "csv"},
+        exact=False,
     ),
     Read(("GET", f"{T}/tree"), "", READ, READABLE_SUBTREE),
     Read(TENANTS, "everything", READ, EVERYTHING),
@@ -119,6 +134,7 @@ NOT_SCOPE = {
     "from": "the first day of the same tenant's history",
     "to": "the last day of the same tenant's history",
     "basis_days": "how much of the same pool's history a forecast reads",
+    "month": "which month of the same tenant's billing",
 }
 
 

@@ -131,9 +131,11 @@ def test_rebuilt_projections_equal_the_live_ones(container: Container) -> None:
     history(c)
     c.follower.catch_up()
     live = rows(c.db)
-    # Not vacuous: every read model holds what the stories made.
+    # Not vacuous: every read model holds what the stories made. Daily usage
+    # holds closed days only, and the stories are all today: its replay is
+    # compared over a scripted past in test_contract_projections.py.
     for table in PROJECTION_TABLES:
-        assert live[table], f"{table} is empty"
+        assert live[table] or table == "proj_daily_usage", f"{table} is empty"
 
     result = run_replay(c, None, 7, quiet())
 
