@@ -27,6 +27,24 @@ export function onClick(ctx, button, place, run) {
   return button;
 }
 
+// A click that only reads (a download): refused like an action, said done
+// when `run` answers a sentence, and nothing refreshed since nothing changed.
+export function onRead(ctx, button, place, run) {
+  button.addEventListener("click", async () => {
+    messages.delete(place);
+    show(place);
+    try {
+      const said = await run();
+      if (said) messages.set(place, { text: said, ok: true });
+    } catch (e) {
+      messages.set(place, { text: explain(e) });
+      if (e instanceof ApiError && e.status === 401) ctx.signOut("The key stopped working.");
+    }
+    show(place);
+  });
+  return button;
+}
+
 async function perform(ctx, place, run, done) {
   messages.delete(place);
   show(place);

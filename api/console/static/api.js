@@ -34,24 +34,43 @@ export class Api {
   }
 
   async request(method, path, { query, body }) {
-    const url = new URL(path, window.location.origin);
-    for (const [name, value] of Object.entries(query || {})) {
-      if (value !== undefined && value !== null && value !== "") {
-        url.searchParams.set(name, String(value));
-      }
-    }
-    const headers = { Authorization: `Bearer ${this.#key}`, Accept: "application/json" };
+    const headers = this.#headers("application/json");
     if (method !== "GET") headers["Idempotency-Key"] = randomId();
     const init = { method, headers, cache: "no-store", credentials: "omit" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    const response = await fetch(url, init);
+    const response = await fetch(address(path, query), init);
     const data = await response.json().catch(() => ({}));
     if (!response.ok) throw new ApiError(response.status, data);
     return data;
   }
+
+  // A file (a CSV report) as a Blob, read like any other: the key in the
+  // Authorization header, so saving it never needs the key in a link.
+  async file(path, query, type) {
+    const init = { headers: this.#headers(type), cache: "no-store", credentials: "omit" };
+    const response = await fetch(address(path, query), init);
+    if (!response.ok) {
+      throw new ApiError(response.status, await response.json().catch(() => ({})));
+    }
+    return response.blob();
+  }
+
+  #headers(accept) {
+    return { Authorization: `Bearer ${this.#key}`, Accept: accept };
+  }
+}
+
+function address(path, query) {
+  const url = new URL(path, window.location.origin);
+  for (const [name, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== "") {
+      url.searchParams.set(name, String(value));
+    }
+  }
+  return url;
 }
 
 // crypto.randomUUID needs a secure context; a console opened over plain
