@@ -21,6 +21,7 @@ const state = {
   selected: null,
   search: "",
   chart: { pool: null, days: 30 },
+  billing: { month: null, latest: null, subtenants: false }, // see billing.js
   generation: 0, // a sign-out ends the loops of the session before it
 };
 

@@ -1,11 +1,12 @@
 // The selected tenant: what it is, its pools, their history and forecast,
-// its members, invitations and license orders, and (later) its billing.
+// its members, invitations and license orders, and a month's billing.
 
 import { h, replaceKeeping } from "./dom.js";
 import { poolsSection } from "./pools.js";
 import { historySection } from "./history.js";
 import { invitationsSection, membersSection } from "./people.js";
 import { ordersSection } from "./orders.js";
+import { billingSection } from "./billing.js";
 
 const RIGHTS = {
   manage_tenant: "manage members, seats and orders",
@@ -33,8 +34,11 @@ export async function renderTenant(ctx) {
     ctx.read(`${base}/invitations`, { status: "pending" }),
     ctx.read(`${base}/license-orders`),
   ]);
-  const holders = await holdersOf(ctx, base, usage.pools);
-  const history = await historySection(ctx, tenant, usage.pools);
+  const [holders, history, billing] = await Promise.all([
+    holdersOf(ctx, base, usage.pools),
+    historySection(ctx, tenant, usage.pools),
+    billingSection(ctx, tenant),
+  ]);
   if (mine !== drawn) return;
   replaceKeeping(
     panel,
@@ -44,7 +48,7 @@ export async function renderTenant(ctx) {
     membersSection(report),
     invitationsSection(ctx, tenant, invitations),
     ordersSection(ctx, tenant, orders, usage.pools),
-    billing(),
+    billing,
   );
 }
 
@@ -78,16 +82,5 @@ function header(ctx, t) {
       h("li", {}, `admins: ${t.admin_count}`)),
     h("p", { "data-rights": t.actions.join(" ") },
       rights.length ? `This key may ${rights.join("; ")} here.` : "This key may only read here."),
-  );
-}
-
-// TODO(billing): the billing summary of a month (GET .../reports/billing?month=)
-// belongs here once that report exists; until then the place is marked.
-function billing() {
-  return h(
-    "section",
-    { class: "card placeholder", "aria-labelledby": "billing-title", "data-placeholder": "billing" },
-    h("h3", { id: "billing-title" }, "Billing"),
-    h("p", {}, "The month's billing summary will appear here once the billing report exists."),
   );
 }
