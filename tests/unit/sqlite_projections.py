@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,6 +16,9 @@ from projections.sql import Row
 
 # The keys of a domain event that the envelope carries, not its payload.
 ENVELOPE_META = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+# When the log's first event happened; each later one a second after the last.
+START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 class SqliteTx:
@@ -62,7 +66,7 @@ class Log:
             aggregate_version=self.versions[agg_id],
             type=type_,
             schema_version=1,
-            occurred_at=f"2025-03-01T12:00:{self.position:02d}+00:00",
+            occurred_at=(START + timedelta(seconds=self.position)).isoformat(),
             tenant_id=tenant,
             actor="key:test",
             correlation_id=str(uuid4()),
