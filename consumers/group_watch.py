@@ -7,6 +7,10 @@ partitions for longer than a bound asks the broker about its group; when the
 group is empty (or no longer lists it) it must rejoin. The check is cheap and
 rare: at most once per bound, and only while the consumer holds nothing, so a
 spare member of a healthy group (more members than partitions) stays put.
+
+The cause found since (a rejoin's assignment lost when a poll's timeout ends
+before SyncGroup answers) is worked around in `infra.kafka_io.Consumer`; this
+watch stays as the net for any other way of ending up outside the group.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """A consumer holding no partitions while its group is empty is told to
 rejoin; a spare member of a live group (more members than partitions) is
-left alone. Real broker, real group coordinator."""
+left alone; a fresh consumer polling in short steps gets its partition.
+Real broker, real group coordinator."""
 
 from __future__ import annotations
 
@@ -76,3 +77,24 @@ def test_a_spare_member_of_a_live_group_stays_put(kafka_bootstrap: str) -> None:
     finally:
         for member in members:
             member.close()
+
+
+def test_fresh_consumers_polling_in_short_steps_get_their_partition(
+    kafka_bootstrap: str,
+) -> None:
+    """kafka-python 3.0.12 dropped the assignment of a rejoin whose SyncGroup
+    answer came after a poll's timeout: with 5 ms polls most fresh consumers
+    held nothing for good. `kafka_io.Consumer` awaits the unread join."""
+    for _ in range(6):
+        topic = new_topic(kafka_bootstrap)
+        consumer = kafka_io.consumer(kafka_bootstrap, f"g-{uuid.uuid4().hex[:8]}")
+        try:
+            consumer.subscribe([topic])
+            deadline = time.monotonic() + 20
+            while not consumer.assignment():
+                assert time.monotonic() < deadline, (
+                    "the consumer never got its partition"
+                )
+                consumer.poll(timeout_ms=5)
+        finally:
+            consumer.close()
