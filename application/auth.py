@@ -1,4 +1,5 @@
-"""Who may do what, where: roles, actions, and the one scope rule (API.md "Keys").
+"""Who may do what, where: roles, actions, and the one scope rule
+(README "Keys, roles and scopes").
 
 Authentication (a secret to a principal) is in application/keys.py; here is
 authorization only. Writes are authorized by the command bus (each command's
@@ -43,7 +44,7 @@ class Action(StrEnum):
 WRITERS = frozenset({Role.OPERATOR, Role.PARTNER, Role.TENANT_ADMIN, Role.SERVICE})
 READS = frozenset({Action.READ_STATE, Action.READ_PROJECTIONS, Action.READ_HISTORY})
 # Roles that read a whole subtree; tenant_admin and service read their own
-# tenant only, everywhere (API.md: "own tenant" is exact for reads too).
+# tenant only, everywhere: "own tenant" is exact for reads too.
 SUBTREE_READERS = frozenset({Role.OPERATOR, Role.PARTNER, Role.AUDITOR, Role.ANALYST})
 
 # Which roles may take an action at all; where, is `in_scope`.

@@ -64,7 +64,7 @@ class TenantOut(BaseModel):
 
 
 class ScheduledOut(BaseModel):
-    """A scheduled contract change (API.md "Seat pools")."""
+    """A scheduled contract change (docs/http.md "Writes")."""
 
     change_id: UUID
     tenant_id: UUID

@@ -1,6 +1,6 @@
 """Kafka command consumer: `seatledger.commands` -> the command bus -> results.
 
-Each message is one command envelope (API.md "Commands"). It is validated
+Each message is one command envelope (docs/http.md "Writes"). It is validated
 with the same models as `POST /v1/commands` and run by the same bus, and its
 answer is published on `seatledger.command-results` keyed by command_id. A
 redelivered command is answered from its receipt without a second effect.

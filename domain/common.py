@@ -95,8 +95,7 @@ def _utc(moment: datetime) -> datetime:
         raise ValueError("the instant is out of range") from None
 
 
-# An ISO 8601 instant with an offset (API.md: "instants are ISO 8601 with an
-# offset"), in UTC.
+# An ISO 8601 instant with an offset (a body instant without one is 422), in UTC.
 Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
 Threshold = Annotated[float, Field(gt=0, lt=1)]
 LogoUrl = Annotated[str, StringConstraints(max_length=2000), Printable]

@@ -214,7 +214,7 @@ def demo(
         help="the console's address to print (where `serve` will listen)",
     ),
 ) -> None:
-    """Load the five stories of DESIGN.md (once; a second run adds nothing)
+    """Load the five stories of docs/design.md (once; a second run adds nothing)
     and print the usage dashboards, the active-users report, each story's
     tenant id and what it shows, and where the console and the key are."""
     from application.envelopes import CommandGateway

@@ -1,4 +1,4 @@
-"""The five stories of DESIGN.md as demo data, loaded through the command bus
+"""The five stories of docs/design.md as demo data, loaded through the command bus
 with deterministic command ids: a second run is answered from the commands'
 receipts and records nothing new."""
 

@@ -34,7 +34,7 @@ def print_guide(
     console_url: str,
     console: Console,
 ) -> None:
-    stories = Table(title="The five stories (DESIGN.md)", show_lines=True)
+    stories = Table(title="The five stories (docs/design.md)", show_lines=True)
     for column in ("story", "tenant", "tenant_id", "what it shows"):
         stories.add_column(column, overflow="fold")
     for number, (name, point) in STORIES.items():

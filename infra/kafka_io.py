@@ -1,6 +1,6 @@
 """Kafka clients (kafka-python), topic names and the wire format of events.
 
-Events go out as the envelope of DESIGN.md (JSON value, key = tenant id) with
+Events go out as the envelope of docs/design.md (JSON value, key = tenant id) with
 CloudEvents Kafka-binding headers in binary mode, so generic consumers can
 route them without parsing the value.
 """

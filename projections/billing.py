@@ -1,4 +1,4 @@
-"""The monthly billing summary of one pool, from its days (API.md "Reports"):
+"""The monthly billing summary of one pool, from its days (docs/http.md "Reads"):
 what a partner invoices its sub-tenants from."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The event envelope of DESIGN.md: what every projection is fed, from any source."""
+"""The event envelope (docs/design.md): what every projection is fed, from any
+source."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The monthly billing summary (API.md "Reports"): per tenant and contracted
+"""The monthly billing summary (docs/http.md "Reads"): per tenant and contracted
 pool, its days, limits and seats of a month, from the daily-usage projection.
 
 A month in the past reads only that month's days, each judged as it ended,

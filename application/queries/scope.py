@@ -4,8 +4,8 @@ A read names a tenant, or none (then it covers what the key may read). The
 operator and unscoped auditors and analysts read everything; partners,
 auditors and analysts of a tenant read its subtree; tenant_admin and
 service keys read their own tenant and nothing of its sub-tenants, anywhere
-(API.md "Keys"). Lineage and subtrees come from the store, so a tenant made a
-moment ago is in scope at once.
+(README "Keys, roles and scopes"). Lineage and subtrees come from the store,
+so a tenant made a moment ago is in scope at once.
 """
 
 from __future__ import annotations

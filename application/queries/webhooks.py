@@ -1,6 +1,7 @@
 """Reads of webhook endpoints and their delivery logs.
 
-Who may read them is who may manage them (API.md "Keys": webhook endpoints):
+Who may read them is who may manage them (README "Keys, roles and scopes":
+webhook endpoints):
 the operator; a partner in its subtree; a tenant_admin in its own tenant; an
 endpoint of no tenant, the operator only. Out of scope is 404, as for every
 read; an endpoint comes from the store (strongly consistent), lists from the

@@ -1,8 +1,8 @@
-"""The contract the isolation matrices check, as data (API.md "Keys"): the
-role table, where a tenant stands seen from a key, the tree and the keys.
+"""The contract the isolation matrices check, as data (README "Keys, roles and scopes"):
+the role table, where a tenant stands seen from a key, the tree and the keys.
 
 The implementation (Principal.in_scope, RULES, ROUTE_RULES) is what is
-checked, never consulted: everything here is written from API.md.
+checked, never consulted: everything here is written from docs/http.md.
 
 Tree: R (root) -> P (the partner's tenant) -> C -> G, a sibling S of C under
 P, and an unrelated root X; every tenant holds `multi_tenant`. Keys sit at P
@@ -36,7 +36,7 @@ ANY = "any tenant (unscoped key)"
 NONE = "no tenant (a root tenant, an unscoped key)"
 
 # Positions in a tree, each falling in one column: what is not the key's own
-# tenant or below it is outside, however near (API.md: "own tenant" is exact).
+# tenant or below it is outside, however near ("own tenant" is exact).
 PARENT, ANCESTOR, SIBLING, UNRELATED = "parent", "ancestor", "sibling", "unrelated"
 CHILD, GRANDCHILD = "child", "grandchild"
 COLUMN = {

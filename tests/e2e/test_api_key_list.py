@@ -1,6 +1,6 @@
-"""GET /v1/api-keys on both backends (API.md "Keys"): exactly the keys the
-caller may revoke, revoked ones with the instant of their revocation, never
-a secret; `tenant_id` narrows to one tenant and is 404 out of scope."""
+"""GET /v1/api-keys on both backends (README "Keys, roles and scopes"): exactly the keys
+the caller may revoke, revoked ones with the instant of their revocation, never a
+secret; `tenant_id` narrows to one tenant and is 404 out of scope."""
 
 from __future__ import annotations
 

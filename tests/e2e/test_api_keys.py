@@ -1,6 +1,6 @@
-"""API keys over HTTP on both backends (API.md "Keys", "Conventions"): the
-secret is strong and shown once, works at once and stops at once, replays
-answer `secret: null`, the acting key is the events' actor, secrets are never
+"""API keys over HTTP on both backends (README "Keys, roles and scopes"; docs/http.md
+"Requests"): the secret is strong and shown once, works at once and stops at once,
+replays answer `secret: null`, the acting key is the events' actor, secrets are never
 stored or logged, and who may issue which key."""
 
 from __future__ import annotations

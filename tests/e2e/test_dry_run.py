@@ -1,6 +1,6 @@
 """`POST /v1/commands` with `dry_run: true`: the answer the real command
 would get — status and body, for a success and for each refusal — and
-nothing recorded (API.md "Commands")."""
+nothing recorded (docs/http.md "Writes")."""
 
 from __future__ import annotations
 

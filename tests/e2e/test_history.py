@@ -1,4 +1,4 @@
-"""The History section of API.md over HTTP: `GET /v1/events`, a tenant's
+"""The History section of docs/http.md over HTTP: `GET /v1/events`, a tenant's
 history and `GET /v1/audit/verify` — paging by position, the envelope
 fields, tenant filtering, who may read what, and the chain check."""
 

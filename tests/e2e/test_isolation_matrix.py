@@ -5,7 +5,7 @@ child, grandchild, sibling, unrelated), against one real server.
 The routes come from the application's own route table, so a new route
 cannot escape: it must have an authorization rule (api/policy.py) and a
 request factory here, or this module fails. The expected outcome comes from
-the role table in API.md ("Keys"), written out as data in
+the role table in README ("Keys, roles and scopes"), written out as data in
 matrix_contract.py; the implementation (Principal.in_scope, RULES,
 ROUTE_RULES) is what is checked, never consulted. An allowed read is also
 checked for what it answers: every tenant it names must be one the key may
@@ -388,7 +388,7 @@ FACTORIES: dict[Route, tuple[Variant, ...]] = {
     ),
 }
 
-# Contract routes (API.md) the application does not serve yet: their factories
+# Contract routes (docs/http.md) the application does not serve yet: their factories
 # are ready, and they join the matrix the day the route exists.
 PENDING: frozenset[Route] = frozenset()
 
@@ -652,8 +652,8 @@ def test_an_unscoped_key_of_a_tenant_role_reaches_no_tenant(
     world: World, role: str
 ) -> None:
     """partner, tenant_admin and service keys are defined by their tenant
-    (API.md "Keys"); without one the key must either not be issued (422) or
-    reach nothing. Only auditor and analyst read everything unscoped."""
+    (README "Keys, roles and scopes"); without one the key must either not be
+    issued (422) or reach nothing. Only auditor and analyst read everything unscoped."""
     r = world.op.post("/v1/api-keys", json={"name": "no tenant", "role": role})
     if r.status_code == 422:
         return

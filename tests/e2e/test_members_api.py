@@ -1,6 +1,6 @@
 """Members and invitations over HTTP: the list and its filter, PATCH of role,
 status and dates, removal, the members pool, and every error code of the
-"Members and invitations" section of API.md (invitation_expired needs a clock
+"Members and invitations" section of docs/http.md (invitation_expired needs a clock
 that moved on: see test_story_4_workspace_invitations.py)."""
 
 from __future__ import annotations

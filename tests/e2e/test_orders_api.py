@@ -1,7 +1,7 @@
 """License orders over HTTP: placed, then fulfilled (the limit grows in the
 same transaction, exactly as a PUT of current + quantity would), rejected or
 cancelled; the list and its filter; and every error code of the "License
-orders" section of API.md."""
+orders" section of docs/http.md."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The active-users report over HTTP: who counts on a day D (future starters
 do; passive, ended and removed members don't), `as_of`, `include_subtenants`,
-JSON and CSV, and the errors of the "Reports" section of API.md."""
+JSON and CSV, and the errors of the "Reports" section of docs/http.md."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ that matches the documented schema (`response_schema_conformance`).
 fuzzer reading the OpenAPI document only fills with noise; a second schema,
 built from the command catalogue, fuzzes every command type's payload.
 
-Also here: the input limits of API.md's Conventions that tests/e2e/
+Also here: the input limits of docs/http.md's "Requests" that tests/e2e/
 test_bad_input.py and test_hostile_bodies.py do not cover yet (`limit` over
 1000 on every list endpoint; over-long names in the remaining fields).
 """
@@ -344,7 +344,7 @@ def test_the_documented_422_is_what_the_server_sends(
 
 
 # ---------------------------------------------------------------------------
-# Input limits (API.md Conventions) not covered by test_bad_input.py /
+# Input limits (docs/http.md "Requests") not covered by test_bad_input.py /
 # test_hostile_bodies.py: those cover 413, name and holder_id of 201
 # characters and `limit=1001` on the holders list.
 # ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Story 1 of DESIGN.md, over HTTP against a real `seatledger serve`."""
+"""Story 1 of docs/design.md, over HTTP against a real `seatledger serve`."""
 
 from __future__ import annotations
 

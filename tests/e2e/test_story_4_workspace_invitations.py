@@ -1,4 +1,4 @@
-"""Story 4 of DESIGN.md, over HTTP against a real `seatledger serve`; the
+"""Story 4 of docs/design.md, over HTTP against a real `seatledger serve`; the
 server is restarted on the same store with its clock 8 days ahead to let the
 pending invitations lapse."""
 

@@ -1,4 +1,4 @@
-"""Story 5 of DESIGN.md, over HTTP against a real `seatledger serve`."""
+"""Story 5 of docs/design.md, over HTTP against a real `seatledger serve`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """GET /v1/tenants: the tenants a key may read, searched, filtered and paged;
-exactly the key's scope, never more (API.md "Tenants", "Keys")."""
+exactly the key's scope, never more (docs/http.md and
+README "Keys, roles and scopes")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Webhooks against a real receiver started here, from a real `serve` (its
 in-process sender), on SQLite and PostgreSQL: what is delivered, signed,
-retried and refused (API.md "Webhooks")."""
+retried and refused (README "Webhooks")."""
 
 from __future__ import annotations
 

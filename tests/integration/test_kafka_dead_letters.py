@@ -181,7 +181,7 @@ def test_a_redelivered_command_is_answered_twice_and_applied_once(
     pipeline: Pipeline, api: httpx.Client, kafka_bootstrap: str
 ) -> None:
     tenant = new_tenant(api, "Echo Echo AG")
-    # A command_id is scoped to the key the command acts as (API.md), so the
+    # A command_id is scoped to the key the command acts as (docs/http.md), so the
     # command names a key that can also call over HTTP.
     made = api.post(
         "/v1/api-keys",

@@ -1,8 +1,8 @@
-"""Who a command acts as (API.md "Commands", "Keys"), on real Kafka and
-PostgreSQL: a command on the topic that names `actor_key_id` acts with exactly
-that key's scope and is recorded as that key's act; a revoked or unknown key is
-refused; a command naming no key acts as the trusted consumer. Over HTTP the
-calling key acts, and naming another key is forbidden."""
+"""Who a command acts as (docs/http.md "Writes" and README "Keys, roles and scopes"), on
+real Kafka and PostgreSQL: a command on the topic that names `actor_key_id` acts with
+exactly that key's scope and is recorded as that key's act; a revoked or unknown key is
+refused; a command naming no key acts as the trusted consumer. Over HTTP the calling key
+acts, and naming another key is forbidden."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ tenants then come back from a snapshot plus the events after it). Each example
 starts from an empty store of its own: a fresh SQLite file or PostgreSQL schema.
 
 A `DomainError` is an allowed outcome, but it must record nothing; where
-API.md says what a command must answer (already_member, quota_exhausted,
+docs/http.md says what a command must answer (already_member, quota_exhausted,
 limit_below_usage, license_required, last_admin, invitation_expired,
 invalid_state ...), the answer is checked against the state before it. A
 success reports the position of its last event and leaves every pool it
@@ -222,7 +222,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return found.usage(self.now()).available
 
     def limit_refusal(self, tenant_id: UUID, slug: str, limit: int) -> str | None:
-        """What API.md says setting this limit now must answer (None: 200)."""
+        """What docs/http.md says setting this limit now must answer (None: 200)."""
         now = self.now()
         pool = self.pool(tenant_id, slug)
         parent_id = self.tenant(tenant_id).parent_id

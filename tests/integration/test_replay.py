@@ -64,7 +64,7 @@ def quiet() -> Console:
 
 
 def history(c: Container) -> dict[str, str]:
-    """The five stories of DESIGN.md (tenant tree, pools drawing from a
+    """The five stories of docs/design.md (tenant tree, pools drawing from a
     parent's, members, invitations, orders), then seats coming and going."""
     loader = Loader(CommandGateway(c.bus), c.clock().date())
     tenants = loader.load()

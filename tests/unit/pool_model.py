@@ -1,5 +1,5 @@
 """A model of a seat pool kept apart from the aggregate: what counts at a
-moment and which command must be refused, from API.md's definitions alone."""
+moment and which command must be refused, from the documented definitions alone."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ function banner(ctx, tenant, p) {
 }
 
 // Who may raise this tenant's limits: the operator, or a partner key of a
-// strict ancestor (API.md "Keys"): a tenant cannot raise its own.
+// strict ancestor (README "Keys, roles and scopes"): a tenant cannot raise its own.
 function lifter(ctx, tenant) {
   if (tenant.actions.includes("manage_contract")) return "you: this key may set the limit below";
   const parent = ctx.state.tenants.get(tenant.parent_id);
