@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
-# A file named in backticks: `infra/settings.py`, `compose.yaml`, `DESIGN.md`.
+# A file named in backticks: `infra/settings.py`, `compose.yaml`, `design.md`.
 FILE = re.compile(r"`([\w.][\w./-]*\.(?:md|py|json|ya?ml|toml|properties|xml))`")
 EXTERNAL = ("http://", "https://", "mailto:")
 
@@ -47,3 +47,22 @@ def test_every_file_named_exists_in_the_repository(document: Path) -> None:
             assert named in files, f"{document.name} names {named}, which is missing"
         else:  # a bare file name: somewhere in the repository
             assert named in names, f"{document.name} names {named}, which is missing"
+
+
+# The team's own documents live outside the repository; naming them in code,
+# comments or the OpenAPI document sends a reader where a clone cannot follow.
+TEAM_DOCUMENTS = re.compile(r"\b(?:API|DESIGN|STYLE|INFRA)\.md\b|\.\./shared/")
+
+
+def test_nothing_points_at_documents_a_clone_does_not_have() -> None:
+    found = []
+    for name in sorted(repository_files()):
+        if name == "tests/integration/test_docs_links.py":
+            continue  # this file names them to look for them
+        path = ROOT / name
+        if path.suffix not in {".py", ".md", ".js", ".json", ".toml", ".yaml", ".html"}:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if TEAM_DOCUMENTS.search(line):
+                found.append(f"{name}:{number}: {line.strip()[:80]}")
+    assert found == []
