@@ -89,6 +89,13 @@ class Principal:
     def reads_subtree(self) -> bool:
         return self.role in SUBTREE_READERS
 
+    def may_see_endpoint(self, include_subtenants: bool) -> bool:
+        """A webhook endpoint that sends a subtree's events belongs to the
+        subtree: a key that reads its own tenant only may neither see nor
+        manage it, whoever created it (its deliveries carry sub-tenants'
+        events, and a new URL or secret would hand them over)."""
+        return self.reads_subtree or not include_subtenants
+
     def in_scope(self, action: Action, target: UUID | None, lineage: Lineage) -> bool:
         if self.role not in RULES[action]:
             return False

@@ -97,6 +97,15 @@ def endpoint_tenant(cmd: Any, s: Session) -> UUID | None:
     return s.load(WebhookEndpoint, cmd.endpoint_id, "webhook endpoint").tenant_id
 
 
+def includes_subtenants(cmd: Any, s: Session) -> bool:
+    """What the endpoint a command creates or changes sends: a subtree's
+    events or its tenant's alone."""
+    if isinstance(cmd, c.CreateWebhookEndpoint):
+        return cmd.include_subtenants
+    endpoint = s.load(WebhookEndpoint, cmd.endpoint_id, "webhook endpoint")
+    return endpoint.include_subtenants
+
+
 @dataclass(frozen=True)
 class WebhookEntry(Entry):
     """Endpoints: in scope; a tenant's sub-tenants' events only for a key
@@ -110,7 +119,7 @@ class WebhookEntry(Entry):
 
     def authorize(self, cmd: Any, s: Session) -> None:
         super().authorize(cmd, s)
-        if getattr(cmd, "include_subtenants", False) and not s.who.reads_subtree:
+        if not s.who.may_see_endpoint(includes_subtenants(cmd, s)):
             raise Forbidden("this key reads its own tenant only, not sub-tenants")
 
 

@@ -92,12 +92,19 @@ def apply(tx: Tx, e: Envelope) -> None:
 
 
 def endpoints_of(
-    tx: Tx, tenants: set[str] | None, after: str | None, limit: int
+    tx: Tx,
+    tenants: set[str] | None,
+    after: str | None,
+    limit: int,
+    own_only: bool = False,
 ) -> list[dict[str, Any]]:
     """Endpoints of these tenants (None: all, those of no tenant included),
-    by id, after the cursor `after`."""
+    by id, after the cursor `after`; `own_only`: none that sends a subtree."""
     sql = f"SELECT {', '.join(KEYS)} FROM proj_webhook_endpoints WHERE endpoint_id > ?"
     params: list[Any] = [after or ""]
+    if own_only:
+        sql += " AND include_subtenants = ?"
+        params.append(False)
     if tenants is not None:
         marks = ",".join("?" * len(tenants)) or "NULL"
         sql += f" AND tenant_id IN ({marks})"

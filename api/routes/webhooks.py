@@ -17,6 +17,7 @@ from api.deps import (
     WaitMs,
     call,
     container,
+    invalid,
     principal,
     projection_position,
     reads,
@@ -83,10 +84,22 @@ async def list_endpoints(
     a write), never their secrets. Scope first: out of scope learns nothing."""
     tenants = await asyncio.to_thread(r.webhooks.tenants, who, tenant_id)
     position = await projection_position(request, min_position, wait_ms, who)
-    rows = await asyncio.to_thread(r.webhooks.endpoints, tenants, cursor, limit)
+    after = _endpoint_cursor(cursor)
+    rows = await asyncio.to_thread(r.webhooks.endpoints, who, tenants, after, limit)
     next_cursor = rows[-1]["endpoint_id"] if len(rows) == limit else None
     endpoints = [EndpointOut(**row) for row in rows]
     return EndpointsOut(endpoints=endpoints, next_cursor=next_cursor, position=position)
+
+
+def _endpoint_cursor(cursor: str | None) -> str | None:
+    """A list's cursor is the last endpoint id it answered: anything else is
+    a 422, not an empty page that looks like the end."""
+    if cursor is None:
+        return None
+    try:
+        return str(UUID(cursor))
+    except ValueError:
+        raise invalid("cursor", "not a cursor this list gave", cursor) from None
 
 
 @router.get(E, response_model=EndpointOut)

@@ -65,10 +65,15 @@ class WebhookReads:
         return {str(who.tenant_id)}
 
     def endpoints(
-        self, tenants: set[str] | None, cursor: str | None, limit: int
+        self,
+        who: Principal,
+        tenants: set[str] | None,
+        cursor: str | None,
+        limit: int,
     ) -> list[Row]:
+        own_only = not who.may_see_endpoint(include_subtenants=True)
         with self.db.read() as tx:
-            return endpoints_view.endpoints_of(tx, tenants, cursor, limit)
+            return endpoints_view.endpoints_of(tx, tenants, cursor, limit, own_only)
 
     def _endpoint(
         self, who: Principal, endpoint_id: UUID, deleted: bool = False
@@ -77,6 +82,8 @@ class WebhookReads:
         if not isinstance(found, WebhookEndpoint) or (found.deleted and not deleted):
             raise NotFound("webhook endpoint not found")
         if not self._may(who, found.tenant_id):
+            raise NotFound("webhook endpoint not found")
+        if not who.may_see_endpoint(found.include_subtenants):
             raise NotFound("webhook endpoint not found")
         return found
 
@@ -112,6 +119,8 @@ class WebhookReads:
             raise NotFound("webhook endpoint not found")
         if not self._may(who, found.tenant_id):
             raise Forbidden("this key may not do that here")
+        if not who.may_see_endpoint(found.include_subtenants):
+            raise Forbidden("this key reads its own tenant only, not sub-tenants")
         with self.db.read() as tx:
             if not webhook_sender.has_delivery(tx, str(endpoint_id), str(delivery_id)):
                 raise NotFound("delivery not found")

@@ -220,6 +220,44 @@ def test_a_tenant_admin_manages_its_own_tenants_endpoints_only(
         assert ids == [own["endpoint_id"]]
 
 
+def test_a_partner_s_subtree_endpoint_is_out_of_its_tenant_admin_s_sight(
+    srv: Server, c: httpx.Client, receiver: Receiver
+) -> None:
+    """An endpoint that sends a subtree's events carries sub-tenants' events:
+    the tenant's own admin (which reads its own tenant only) may neither see
+    it nor take it over with a new URL or secret, whoever created it."""
+    parent = multi(c)
+    child = tenant(c, parent_id=parent["tenant_id"])
+    with srv.client(key(c, "partner", parent["tenant_id"])) as partner:
+        subtree = endpoint(
+            partner,
+            receiver.url(path()),
+            tenant_id=parent["tenant_id"],
+            include_subtenants=True,
+        )
+        plain = endpoint(partner, receiver.url(path()), tenant_id=parent["tenant_id"])
+        # A sub-tenant's change, so the subtree endpoint has a delivery of it.
+        ok(c.put(f"/v1/tenants/{child['tenant_id']}/seats/desk", json={"limit": 1}))
+    e = f"/v1/webhook-endpoints/{subtree['endpoint_id']}"
+    with srv.client(key(c, "tenant_admin", parent["tenant_id"])) as admin:
+        problem(admin.get(e), 404, "not_found")
+        problem(admin.get(f"{e}/deliveries"), 404, "not_found")
+        problem(admin.patch(e, json={"url": receiver.url(path())}), 403, "forbidden")
+        problem(admin.post(f"{e}/rotate-secret"), 403, "forbidden")
+        problem(admin.delete(e), 403, "forbidden")
+        listed = admin.get("/v1/webhook-endpoints", params=caught_up(plain))
+        ids = [x["endpoint_id"] for x in ok(listed)["endpoints"]]
+        assert ids == [plain["endpoint_id"]]
+    # Nothing changed: the partner's endpoint is as it was.
+    after = ok(c.get(e))
+    assert after["url"] == subtree["url"] and after["status"] == "enabled"
+
+
+def test_a_list_cursor_that_the_list_did_not_give_is_refused(c: httpx.Client) -> None:
+    refused = c.get("/v1/webhook-endpoints", params={"cursor": "garbage"})
+    problem(refused, 422, "validation_error")
+
+
 def test_a_replayed_registration_answers_without_the_secret(
     c: httpx.Client, receiver: Receiver
 ) -> None:
