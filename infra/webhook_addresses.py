@@ -70,6 +70,8 @@ def public(address: IPAddress) -> bool:
 
 def resolve(host: str, port: int, allow_private: bool) -> list[str]:
     """The addresses to connect to; raises Disallowed."""
+    if not 0 < port < 65536:  # port 0 is no destination, private or not
+        raise Disallowed(f"the port {port} cannot be connected to")
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -92,7 +94,9 @@ def resolve(host: str, port: int, allow_private: bool) -> list[str]:
 def port_of(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     default = 443 if parts.scheme == "https" else 80
-    return parts.hostname or "", parts.port or default
+    # `is None`, not `or`: port 0 must reach resolve() and be refused there,
+    # not turn silently into the default.
+    return parts.hostname or "", default if parts.port is None else parts.port
 
 
 def check_destination(url: str, allow_private: bool) -> None:

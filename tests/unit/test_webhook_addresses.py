@@ -113,6 +113,8 @@ REFUSED_URLS = [
     "http://100.64.0.1/",
 ]
 MALFORMED_URLS = [
+    "http://93.184.215.14:0/",  # port 0
+    "https://[2606:2800:220:1::1]:0/",
     "http://93.184.215.14:65536/",
     "https://user:pw@93.184.215.14/",
     "http://user@93.184.215.14/",
@@ -177,6 +179,14 @@ def test_an_unresolvable_name_is_refused() -> None:
         resolve("no-such-host.invalid", 80, allow_private=False)
 
 
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_port_0_is_refused_even_where_private_addresses_are_allowed(
+    allow_private: bool,
+) -> None:
+    with pytest.raises(Disallowed, match="port 0"):
+        resolve("93.184.215.14", 0, allow_private=allow_private)
+
+
 @pytest.mark.parametrize("address", REFUSED_URLS)
 def test_a_url_on_a_non_public_address_is_a_validation_error(address: str) -> None:
     assert url.validate_python(address) == address  # well formed: DNS decides
@@ -222,3 +232,9 @@ def test_a_delivery_to_a_non_public_address_is_a_failed_attempt(address: str) ->
     status, error = deliver(address)
     assert status is None
     assert error is not None and "not a public address" in error
+
+
+def test_a_delivery_to_port_0_is_a_failed_attempt_not_port_80() -> None:
+    status, error = deliver("http://93.184.215.14:0/")
+    assert status is None
+    assert error is not None and "port 0" in error
