@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from fastapi.responses import Response
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A header is latin-1 on the wire and the name is quoted in it: whatever a
+# file's name is made of, only these characters go into the header as they are.
+_NOT_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def cell(value: object) -> object:
@@ -38,6 +42,12 @@ def render(fields: Sequence[str], rows: Iterable[Mapping[str, object]]) -> str:
     return out.getvalue()
 
 
+def attachment(filename: str) -> str:
+    """The Content-Disposition of a download: never a 500, never a header
+    a client reads otherwise (a quote, a line break)."""
+    return f'attachment; filename="{_NOT_IN_FILENAME.sub("_", filename)}"'
+
+
 def csv_response(
     fields: Sequence[str],
     rows: Iterable[Mapping[str, object]],
@@ -48,7 +58,7 @@ def csv_response(
         render(fields, rows),
         media_type="text/csv",
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": attachment(filename),
             **(headers or {}),
         },
     )

@@ -37,14 +37,17 @@ HolderId = Annotated[str, StringConstraints(pattern=HOLDER_PATTERN)]
 
 
 def _webhook_url(url: str) -> str:
-    """http(s) with a host and no credentials (they would travel in every
-    delivery's request line); where the host points is checked by the
-    application, which may resolve names (application/webhook_urls.py)."""
+    """http(s) with a host, a port that can be connected to and no
+    credentials (they would travel in every delivery's request line); where
+    the host points is checked before the command is sent, as it needs name
+    lookups (infra/webhook_addresses.py)."""
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018  (raises for a malformed port)
+        port = parts.port  # raises for a malformed port or one above 65535
     except ValueError as exc:
         raise ValueError(f"not a valid URL: {exc}") from None
+    if port == 0:
+        raise ValueError("the URL's port must be 1 to 65535")
     if parts.scheme not in ("http", "https"):
         raise ValueError("the URL must start with https:// or http://")
     if not parts.hostname:

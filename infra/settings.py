@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     )
     webhooks_retry_s: str = Field(
         default="5,300,1800,7200,18000,36000,36000",
-        pattern=r"^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$",
+        # [0-9], not \d (which takes any script's digits): ASCII seconds only.
+        pattern=r"^\s*[0-9]+(\.[0-9]+)?(\s*,\s*[0-9]+(\.[0-9]+)?)*\s*$",
         description="seconds before each retry of a failed delivery; after the "
         "last one it is marked failed",
     )

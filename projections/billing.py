@@ -3,6 +3,7 @@ what a partner invoices its sub-tenants from."""
 
 from __future__ import annotations
 
+import re
 from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,9 +14,15 @@ from projections.daily_read import Day, chunks, open_days
 from projections.daily_state import State
 from projections.sql import Tx
 
+# ASCII digits only: int() reads any script's digits (full-width ones too), and
+# the month is echoed as written (answers, a CSV file's name).
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+
 
 def month_days(month: str) -> tuple[date, date]:
     """The first and last day of `YYYY-MM` (ValueError when no such month)."""
+    if not _MONTH.fullmatch(month):
+        raise ValueError(f"{month!r} is not YYYY-MM in ASCII digits")
     year, number = (int(part) for part in month.split("-"))
     return date(year, number, 1), date(year, number, monthrange(year, number)[1])
 

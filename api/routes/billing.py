@@ -22,7 +22,9 @@ router = APIRouter(
     tags=["reports"],
     dependencies=[Depends(listed)],
 )
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+# [0-9], not \d: pydantic's regex engine takes any script's digits for \d
+# (a full-width "2"), which then reached the CSV file name header: a 500.
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
 def billing_month(

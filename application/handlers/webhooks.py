@@ -2,7 +2,7 @@
 the answer), changed, paused, rotated, deleted; failed deliveries retried.
 
 Where a URL points (loopback, private networks) needs DNS, so it is checked
-before the command is sent (application/webhook_urls.py) and again by the
+before the command is sent (infra/webhook_addresses.py) and again by the
 sender at every delivery; here are only the rules on state.
 """
 

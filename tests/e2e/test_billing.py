@@ -64,6 +64,14 @@ PARTNER_FEBRUARY = {
     "end_used": 2,
 }
 BRANCH_NAME = "=Branch"  # a spreadsheet would run it: CSV escapes it
+# Past months in digits of other scripts: the month pattern's \d took them,
+# JSON echoed them and the CSV file's name header could not hold them (500).
+OTHER_DIGITS = [
+    "\uff12025-01",  # a full-width 2
+    "\u0662\u0660\u0662\u0665-01",  # Arabic-Indic
+    "2025-\u0660\u0661",
+    "\u06f2\u06f0\u06f2\u06f5-01",  # Extended Arabic-Indic (Persian)
+]
 
 
 def env_of(settings: Settings) -> dict[str, str]:
@@ -192,3 +200,20 @@ def test_a_bad_or_future_month_is_422(
         tid = ok(c.post("/v1/tenants", json={"name": "M"}), 201)["tenant_id"]
         body = problem(billing(c, tid, month=month), 422, "validation_error")
     assert [e["field"] for e in body["errors"]] == ["month"]
+
+
+def test_a_month_in_other_digits_is_422_in_json_and_csv(
+    world: tuple[Server, Container],
+) -> None:
+    server, _ = world
+    with server.client() as c:
+        tid = ok(c.post("/v1/tenants", json={"name": "Digits"}), 201)["tenant_id"]
+        for month in OTHER_DIGITS:
+            for fmt in ("json", "csv"):
+                r = billing(c, tid, month=month, format=fmt)
+                body = problem(r, 422, "validation_error")
+                assert [e["field"] for e in body["errors"]] == ["month"], (month, fmt)
+        csv_answer = billing(c, tid, month="2025-01", format="csv")
+    assert csv_answer.status_code == 200, csv_answer.text
+    disposition = csv_answer.headers["content-disposition"]
+    assert disposition == f'attachment; filename="billing-{tid}-2025-01.csv"'

@@ -22,6 +22,8 @@ REFUSED = [
     "http://[fe80::1]/hook",
     "http://0.0.0.0/hook",
     "http://224.0.0.1/hook",
+    "http://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 of 169.254.169.254
+    "http://93.184.216.34:0/hook",  # port 0
     "http://no-such-host.invalid/hook",
     "ftp://93.184.216.34/hook",
     "https://user:pw@93.184.216.34/hook",
@@ -55,7 +57,8 @@ def test_a_patch_to_a_private_url_is_422(c: httpx.Client) -> None:
         c.post("/v1/webhook-endpoints", json={"url": "https://93.184.216.34/h"}), 201
     )
     e = f"/v1/webhook-endpoints/{made['endpoint_id']}"
-    assert bad_fields(c.patch(e, json={"url": "http://127.0.0.1/h"})) == {"url"}
+    for url in ("http://127.0.0.1/h", "http://[64:ff9b::7f00:1]/h", "http://[::1]:0/h"):
+        assert bad_fields(c.patch(e, json={"url": url})) == {"url"}, url
     assert ok(c.get(e))["url"] == "https://93.184.216.34/h"
 
 

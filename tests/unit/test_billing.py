@@ -33,7 +33,23 @@ def test_a_month_runs_from_its_first_to_its_last_day(
     assert month_days(month) == (first, last)
 
 
-@pytest.mark.parametrize("month", ["2025-13", "2025-00", "0000-01", "2025"])
+@pytest.mark.parametrize(
+    "month",
+    [
+        "2025-13",
+        "2025-00",
+        "0000-01",
+        "2025",
+        "2025-1",
+        "+2025-01",
+        " 2025-01",
+        "2025-01\n",
+        "\uff12026-12",  # a full-width 2: int() reads it, a header cannot hold it
+        "\u0662\u0660\u0662\u0666-12",  # Arabic-Indic digits
+        "2026-\u0661\u0662",
+        "\u09e8\u09e6\u09e8\u09ec-01",  # Bengali digits
+    ],
+)
 def test_no_such_month_is_a_value_error(month: str) -> None:
     with pytest.raises(ValueError):
         month_days(month)

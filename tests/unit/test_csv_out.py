@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from api.csv_out import cell, render
+from api.csv_out import attachment, cell, render
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -37,3 +37,20 @@ def test_render_writes_a_header_and_escaped_rows_that_read_back() -> None:
         ["email", "counted"],
         ["'=1+1@x.de", "true"],
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "sent"),
+    [
+        ("billing-1f2e-2026-12.csv", "billing-1f2e-2026-12.csv"),
+        ("billing-\uff12026-12.csv", "billing-_026-12.csv"),  # full-width 2
+        ("as-\u0662\u0660\u0662\u0666.csv", "as-____.csv"),  # Arabic-Indic
+        ('a"; x=y.csv', "a___x_y.csv"),
+        ("a\r\nSet-Cookie: x.csv", "a__Set-Cookie__x.csv"),
+        ("caf\u00e9.csv", "caf_.csv"),
+    ],
+)
+def test_a_file_name_goes_into_its_header_as_safe_ascii(name: str, sent: str) -> None:
+    header = attachment(name)
+    assert header == f'attachment; filename="{sent}"'
+    header.encode("ascii")  # what the server writes as latin-1

@@ -4,6 +4,7 @@ uvicorn's limits."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from infra.http_guard import GuardedHttpProtocol, Limits
 from infra.server import operator_key_problem, uvicorn_options
@@ -46,3 +47,25 @@ def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert issubclass(options["http"], GuardedHttpProtocol)
     assert options["http"].limits == Limits(7, 4096, 3, 4)
     assert options["timeout_keep_alive"] == 2
+
+
+@pytest.mark.parametrize("delays", ["5,300", " 1.5 , 60 ", "10"])
+def test_retry_delays_are_seconds_in_ascii_digits(delays: str) -> None:
+    assert Settings(webhooks_retry_s=delays).webhook_retry_delays
+
+
+@pytest.mark.parametrize(
+    "delays",
+    [
+        "5,\u0663\u0660\u0660",
+        "\uff15",
+        "5,,6",
+        "5,-1",
+        "",
+        "1e3",
+    ],  # Arabic-Indic, full-width
+)
+def test_retry_delays_in_other_digits_are_refused(delays: str) -> None:
+    """float() would read "\u0663\u0660\u0660" as 300: the pattern refuses it first."""
+    with pytest.raises(ValidationError):
+        Settings(webhooks_retry_s=delays)
