@@ -119,7 +119,9 @@ def _assume_json(scope: Scope, headers: dict[str, str]) -> None:
 
 
 def _correlation_id(given: str | None) -> str:
-    if given and 0 < len(given) <= 128 and given.isprintable():
+    # ASCII only: a header arrives as latin-1, and anything else would be
+    # echoed back (and logged) as different bytes than were sent.
+    if given and 0 < len(given) <= 128 and given.isascii() and given.isprintable():
         return given
     return str(uuid.uuid4())
 
@@ -136,7 +138,7 @@ def _with_header(send: Send, name: bytes, value: bytes) -> Send:
 
 async def _read_body(receive: Receive, headers: dict[str, str]) -> tuple[bytes, bool]:
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
         return b"", True
     chunks: list[bytes] = []
     size = 0
