@@ -6,14 +6,20 @@ auditors and analysts of a tenant read its subtree; tenant_admin and
 service keys read their own tenant and nothing of its sub-tenants, anywhere
 (README "Keys, roles and scopes"). Lineage and subtrees come from the store,
 so a tenant made a moment ago is in scope at once.
+
+What a read shows of a tenant it may read follows the same rule: a key
+confined to its own tenant is told of no sub-tenant there either, not even
+in the tenant's `children`.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID
 
 from application.auth import Action, Principal, authorize
 from application.ports import AggregateReader
+from application.views import TenantView, View
 from domain.errors import Forbidden, NotFound
 from domain.tenant import Tenant
 
@@ -83,3 +89,19 @@ class Scope:
         its own tenant (it may know they exist; it may not read them)."""
         if not who.reads_subtree:
             raise Forbidden("this key reads its own tenant only, not sub-tenants")
+
+
+def tenant_seen_by(who: Principal, view: TenantView) -> TenantView:
+    """A tenant as the key may see it: its `children` are empty for a key
+    that reads its own tenant only (README "Keys, roles and scopes"), since
+    they are sub-tenants it may not read; a key that reads subtrees reads
+    them all, so it sees the tenant as it is."""
+    if who.reads_subtree:
+        return view
+    return replace(view, children=())
+
+
+def seen_by(who: Principal, view: View | None) -> View | None:
+    """Any view a command answers with, as the key may see it (only a
+    tenant's view names tenants the key may not read)."""
+    return tenant_seen_by(who, view) if isinstance(view, TenantView) else view
