@@ -11,6 +11,7 @@ answered from the receipt and changes nothing.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from uuid import UUID
 
 from application import receipts
@@ -21,6 +22,7 @@ from application.context import Context
 from application.jobs import Job
 from application.outcome import Outcome
 from application.ports import AggregateReader
+from application.queries.scope import seen_by
 from application.receipts import Receipt
 from application.views import view_of
 from domain.commands import Command
@@ -73,9 +75,12 @@ class CommandBus:
 
     def _answer(self, job: Job, answer: object) -> Outcome:
         if isinstance(answer, Receipt):
-            return self._replay(job, answer)
+            answer = self._replay(job, answer)
         assert isinstance(answer, Outcome)
-        return answer
+        # An answer shows the caller no more than a read would: a key that
+        # reads its own tenant only, renaming it, is not told its sub-tenants.
+        view = seen_by(job.who, answer.view)
+        return answer if view is answer.view else replace(answer, view=view)
 
     def _replay(self, job: Job, receipt: Receipt) -> Outcome:
         """The first answer again: the refusal, or the aggregate as the first

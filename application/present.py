@@ -39,7 +39,10 @@ class TenantOut(BaseModel):
     status: str
     licenses: list[str]
     admin_count: int
-    children: list[UUID]
+    children: list[UUID] = Field(
+        description="its sub-tenants; empty for a key that reads its own tenant"
+        " only (`tenant_admin`, `service`)"
+    )
     created_at: str
     position: int
 

@@ -40,11 +40,19 @@ After = Query(default=0, ge=0, le=MAX_POSITION, description="only events after i
 Limit = Query(default=100, ge=1, le=PAGE_LIMIT, description="events per page")
 
 
+# Said once for both: what a key confined to its own tenant is not shown.
+CONFINED = (
+    " A key that reads its own tenant only (`tenant_admin`, `service`) is not "
+    "shown the events whose payload names another tenant (`child_id`, "
+    "`child_tenant_id`, `to_tenant_id`)."
+)
 EVENTS = (
     "The stored events of every tenant the key may read (events of no tenant "
-    "only for the operator and unscoped auditors), or of `tenant_id` alone." + PAGING
+    "only for the operator and unscoped auditors), or of `tenant_id` alone."
+    + CONFINED
+    + PAGING
 )
-HISTORY = "The stored events of one tenant." + PAGING
+HISTORY = "The stored events of one tenant." + CONFINED + PAGING
 
 
 @router.get("/v1/events", response_model=EventsOut, description=EVENTS)

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from application.auth import Action, Principal
 from application.ports import EventLog
-from application.queries.scope import Scope
+from application.queries.scope import Scope, event_shown
 from projections.envelope import Envelope
 
 # A filtered page scans at most this many stored events, so a request costs
@@ -34,14 +34,14 @@ class HistoryReads:
         """The key's events (or those of `tenant_id` alone); the page and the
         last position scanned (None at the end of the log)."""
         tenants = self.scope.covered(who, READ, tenant_id, subtree=False)
-        return self._scan(after, limit, tenants)
+        return self._scan(after, limit, tenants, who)
 
     def tenant(
         self, who: Principal, tenant_id: UUID, after: int, limit: int
     ) -> tuple[list[Envelope], int | None]:
         self.scope.check(who, READ, tenant_id)
         self.scope.existing(tenant_id)
-        return self._scan(after, limit, {str(tenant_id)})
+        return self._scan(after, limit, {str(tenant_id)}, who)
 
     def verify(self, who: Principal, tenant_id: UUID | None) -> Any:
         """The check over `tenant_id` and its descendants (as far as the key
@@ -49,8 +49,14 @@ class HistoryReads:
         return self._verify(self.scope.covered(who, READ, tenant_id, subtree=True))
 
     def _scan(
-        self, after: int, limit: int, tenants: set[str] | None
+        self,
+        after: int,
+        limit: int,
+        tenants: set[str] | None,
+        who: Principal,
     ) -> tuple[list[Envelope], int | None]:
+        """The events of `tenants` (None: every event) after `after` that
+        `who` is shown."""
         found: list[Envelope] = []
         position, budget = after, SCAN_BUDGET
         size = limit if tenants is None else SCAN_BATCH
@@ -59,7 +65,7 @@ class HistoryReads:
             for notification in batch:
                 position = notification.id
                 envelope = self.log.envelope(notification)
-                if tenants is None or envelope.tenant_id in tenants:
+                if self._shown(envelope, tenants, who):
                     found.append(envelope)
                     if len(found) == limit:
                         return found, position
@@ -67,3 +73,9 @@ class HistoryReads:
                 return found, None
             budget -= len(batch)
         return found, position
+
+    @staticmethod
+    def _shown(envelope: Envelope, tenants: set[str] | None, who: Principal) -> bool:
+        if tenants is not None and envelope.tenant_id not in tenants:
+            return False
+        return event_shown(who, tenants, envelope.payload)

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from application.auth import Action, Principal, Role
 from application.ports import AggregateReader, ProjectionStore
-from application.queries.scope import Scope
+from application.queries.scope import Scope, tenant_seen_by
 from application.views import TenantView, tenant_view
 from domain.errors import NotFound
 from domain.tenant import Tenant
@@ -94,4 +94,4 @@ class TenantListing:
             if who.in_scope(a, tenant_id, lineage)  # type: ignore[arg-type]
         ]
         position = self.store.position_of(tenant.id, tenant.version)
-        return Listed(tenant_view(tenant), position, actions)
+        return Listed(tenant_seen_by(who, tenant_view(tenant)), position, actions)

@@ -6,16 +6,31 @@ auditors and analysts of a tenant read its subtree; tenant_admin and
 service keys read their own tenant and nothing of its sub-tenants, anywhere
 (README "Keys, roles and scopes"). Lineage and subtrees come from the store,
 so a tenant made a moment ago is in scope at once.
+
+What a read shows of a tenant it may read follows the same rule: a key
+confined to its own tenant is told of no sub-tenant there either, neither in
+the tenant's `children` nor by the events of its history that name one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
 from uuid import UUID
 
 from application.auth import Action, Principal, authorize
 from application.ports import AggregateReader
+from application.views import TenantView, View
 from domain.errors import Forbidden, NotFound
 from domain.tenant import Tenant
+
+# Payload fields by which an event names a tenant other than the one it
+# belongs to: the sub-tenant attached (SubTenantAttached), the sub-tenant a
+# parent pool's seats go to (SeatAllocatedToChild), the sibling a transfer's
+# seats go to (SeatsTransferred). Not `parent_id` (TenantCreated): a tenant's
+# own state names its parent to every key that reads the tenant.
+NAMES_ANOTHER_TENANT = ("child_id", "child_tenant_id", "to_tenant_id")
 
 
 class Scope:
@@ -83,3 +98,37 @@ class Scope:
         its own tenant (it may know they exist; it may not read them)."""
         if not who.reads_subtree:
             raise Forbidden("this key reads its own tenant only, not sub-tenants")
+
+
+def tenant_seen_by(who: Principal, view: TenantView) -> TenantView:
+    """A tenant as the key may see it: its `children` are empty for a key
+    that reads its own tenant only (README "Keys, roles and scopes"), since
+    they are sub-tenants it may not read; a key that reads subtrees reads
+    them all, so it sees the tenant as it is."""
+    if who.reads_subtree:
+        return view
+    return replace(view, children=())
+
+
+def seen_by(who: Principal, view: View | None) -> View | None:
+    """Any view a command answers with, as the key may see it (only a
+    tenant's view names tenants the key may not read)."""
+    return tenant_seen_by(who, view) if isinstance(view, TenantView) else view
+
+
+def event_shown(
+    who: Principal, covered: set[str] | None, payload: Mapping[str, Any]
+) -> bool:
+    """Whether an event of a tenant the read covers is shown to the key.
+
+    A key that reads its own tenant only is not shown the events of that
+    tenant that name a tenant it does not cover (a sub-tenant attached or
+    given seats, a sibling given seats). They are left out, not redacted: a
+    redacted SeatAllocatedToChild still tells that a sub-tenant exists and
+    its limit, and redacted SubTenantAttached events how many there are.
+    A key that reads subtrees is shown every event of what it covers, as
+    stored."""
+    if covered is None or who.reads_subtree:
+        return True
+    named = (payload.get(field) for field in NAMES_ANOTHER_TENANT)
+    return all(str(tenant) in covered for tenant in named if tenant is not None)

@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from application.auth import Action, Principal
 from application.ports import AggregateReader
-from application.queries.scope import Scope
+from application.queries.scope import Scope, tenant_seen_by
 from application.views import (
     InvitationView,
     MemberView,
@@ -76,7 +76,8 @@ class StateReads:
     ) -> Found[TenantView]:
         self.scope.check(who, READ, tenant_id)
         tenant = self._tenant(tenant_id, at)
-        return Found(tenant_view(tenant), self._position(tenant))
+        view = tenant_seen_by(who, tenant_view(tenant))
+        return Found(view, self._position(tenant))
 
     def pool(
         self, who: Principal, tenant_id: UUID, slug: str, at: datetime | None = None

@@ -5,7 +5,8 @@ The implementation (Principal.in_scope, RULES, ROUTE_RULES) is what is
 checked, never consulted: everything here is written from docs/http.md.
 
 Tree: R (root) -> P (the partner's tenant) -> C -> G, a sibling S of C under
-P, and an unrelated root X; every tenant holds `multi_tenant`. Keys sit at P
+P, and an unrelated root X; every tenant holds `multi_tenant`; C and S draw
+seats from a pool of P, and C passed one of them to S. Keys sit at P
 and at C, so each role meets a tenant at every position: its own, its
 parent, an ancestor above that, a child, a descendant below that, a
 sibling, and an unrelated one.
@@ -95,6 +96,34 @@ ROLES = ("operator", "partner", "tenant_admin", "service", "auditor", "analyst")
 
 def allowed(role: str, position: str, action: str) -> bool:
     return action in ALLOWED.get((role, COLUMN[position]), frozenset())
+
+
+# Where an answer names a tenant besides a `tenant_id`: a tenant's sub-tenants
+# (`children`), and an event's payload naming another tenant than the event's
+# own (SubTenantAttached, SeatAllocatedToChild, SeatsTransferred). "Own
+# tenant" is exact for every read: each must be a tenant the key reads.
+CHILDREN = "children"
+NAMING_FIELDS = ("child_id", "child_tenant_id", "to_tenant_id")
+# The one exception, kept as it is: a key that reads subtrees is shown the
+# events of the tenants it covers as stored, so in the history of the giver
+# of a transfer between siblings it reads the receiver, a sibling outside
+# its subtree (SeatsTransferred.to_tenant_id). A key confined to its own
+# tenant is not shown that event.
+TOLD_OF_A_SIBLING = ("to_tenant_id", SIBLING)
+
+
+def reads_subtree(role: str) -> bool:
+    """Operator, partner, auditor and analyst keys read below their tenant;
+    tenant_admin and service keys do not."""
+    return allowed(role, CHILD, READ) or allowed(role, ANY, READ)
+
+
+def may_name(role: str, position: str, field: str, action: str) -> bool:
+    """Whether an answer of `action` to a `role` key may name, in `field`, a
+    tenant standing at `position` for the key."""
+    if allowed(role, position, action):
+        return True
+    return reads_subtree(role) and (field, position) == TOLD_OF_A_SIBLING
 
 
 def issues(role: str, position: str, key_role: str) -> bool:

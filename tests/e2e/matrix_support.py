@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import settings_for
 from tests.e2e.conftest import Server, running_server
+from tests.e2e.matrix_contract import CHILDREN, NAMING_FIELDS
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 Route = tuple[str, str]  # (method, path template)
@@ -149,3 +150,27 @@ def _collect(value: Any, found: set[str | None]) -> None:
     elif isinstance(value, list):
         for inner in value:
             _collect(inner, found)
+
+
+def named_tenants(r: httpx.Response) -> set[tuple[str, str]]:
+    """Every tenant a JSON answer names besides its `tenant_id`s, with the
+    field that names it: a tenant's `children`, an event payload's
+    NAMING_FIELDS."""
+    found: set[tuple[str, str]] = set()
+    if r.headers.get("content-type", "").startswith("application/json"):
+        _collect_named(r.json(), found)
+    return found
+
+
+def _collect_named(value: Any, found: set[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == CHILDREN and isinstance(inner, list):
+                found |= {(key, str(child)) for child in inner}
+            elif key in NAMING_FIELDS and isinstance(inner, str):
+                found.add((key, inner))
+            else:
+                _collect_named(inner, found)
+    elif isinstance(value, list):
+        for inner in value:
+            _collect_named(inner, found)

@@ -21,6 +21,7 @@ from tests.e2e.matrix_contract import (
     PRINCIPALS,
     Who,
     allowed,
+    may_name,
     position_of,
 )
 from tests.e2e.matrix_support import Route
@@ -29,6 +30,7 @@ from tests.e2e.matrix_support import Route
 # type these tenants never record: the sender has nothing to try meanwhile.
 HOOK = "https://93.184.216.34/matrix"
 RARE = ["AuditTrailStarted"]
+SHARED = "shared"  # the pool P's sub-tenants draw from and trade
 
 
 class World:
@@ -45,6 +47,7 @@ class World:
     def build(self) -> None:
         for label, parent in PARENTS.items():  # parents come first
             self.ids[label] = self.tenant(self.ids[parent] if parent else None)
+        self.trade_seats()
         for who in PRINCIPALS:
             tenant = self.ids[who.home] if who.home else None
             body = {"name": f"matrix {who.name}", "role": who.role}
@@ -54,6 +57,18 @@ class World:
             assert created["secret"], created
             self.secrets[who.name] = created["secret"]
             self.clients[who.name] = self.server.client(created["secret"])
+
+    def trade_seats(self) -> None:
+        """P gives seats of a pool to C and S, and C passes one on to S: P's
+        history names C and S (SeatAllocatedToChild), C's names S
+        (SeatsTransferred), besides the sub-tenants every parent's names
+        (SubTenantAttached)."""
+        for label, limit in (("P", 10), ("C", 3), ("S", 2)):
+            path = f"/v1/tenants/{self.ids[label]}/seats/{SHARED}"
+            self.ok(self.op.put(path, json={"limit": limit}), 200)
+        path = f"/v1/tenants/{self.ids['C']}/seats/{SHARED}/transfers"
+        move = {"to_tenant_id": self.ids["S"], "quantity": 1}
+        self.ok(self.op.post(path, json=move), 200)
 
     def close(self) -> None:
         self.op.close()
@@ -216,6 +231,11 @@ class World:
         if tid is None:
             return who.home is None and allowed(who.role, ANY, action)
         return allowed(who.role, self.relation(who, tid), action)
+
+    def nameable(self, who: Who, tid: str, field: str, action: str) -> bool:
+        """Whether an answer of `action` may name tenant `tid` to `who` in
+        `field` (a tenant's `children`, an event's payload)."""
+        return may_name(who.role, self.relation(who, tid), field, action)
 
     # Sending -------------------------------------------------------------------
     def send(self, who: str, route: Route, call: Call) -> httpx.Response:

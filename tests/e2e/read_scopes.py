@@ -6,6 +6,10 @@ subtree the key reads, its whole subtree (or is refused), its readable
 children, or everything the key may read. The expected tenants, events,
 keys and counts are derived from the role table (matrix_contract.py) and
 the tree and log as the operator sees them, never from the implementation.
+An event of a covered tenant is shown only when every other tenant its
+payload names is one the key may be told of (matrix_contract.may_name): a
+key confined to its own tenant is not shown the events naming its
+sub-tenants.
 """
 
 from __future__ import annotations
@@ -143,7 +147,9 @@ class Universe:
     """The tree, the log and the keys as the operator sees them."""
 
     parents: dict[str, str | None]  # tenant id -> parent id
-    events: list[tuple[int, str | None, str]]  # position, tenant, aggregate type
+    # position, tenant, aggregate type, the other tenants its payload names
+    # (field, tenant id)
+    events: list[tuple[int, str | None, str, frozenset[tuple[str, str]]]]
     keys: list[tuple[str, str, str | None]]  # key id, role, tenant
     endpoints: list[tuple[str, str | None]]  # webhook endpoint id, tenant
 
@@ -164,7 +170,11 @@ def expected(
         return status, None
     events = [e for e in u.events if e[1] in covered]
     if read.unit == "events":
-        return status, frozenset(position for position, *_ in events)
+        return status, frozenset(
+            position
+            for position, _, _, named in events
+            if all(w.nameable(who, t, field, read.action) for field, t in named)
+        )
     if read.unit == "checked":  # every checkpoint is checked by every verify
         trail = [e for e in u.events if e[2] == "AuditTrail" and e[1] not in covered]
         return status, len(events) + len(trail)

@@ -19,7 +19,7 @@ from domain.commands import CreateTenant, UpdateTenant
 from infra.bootstrap import Container
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import ok, problem, tenant, uniq
-from tests.support import result_id, run
+from tests.support import TEST_KEY, result_id, run
 
 GHOST = "00000000-0000-4000-8000-00000000dead"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -239,7 +239,9 @@ def test_a_parents_own_tenant_key_reads_and_verifies_its_own_events_only(
     with key(srv, c, role, ids["P"]) as (_, scoped):
         own = every_event(c, f"/v1/tenants/{ids['P']}/history")
         seen = every_event(scoped)
-        assert [e["position"] for e in seen] == [e["position"] for e in own]
+        # Less the events that name the sub-tenant (see the test below).
+        told = [e for e in own if not names_another(e, {ids["P"]})]
+        assert [e["position"] for e in seen] == [e["position"] for e in told]
         assert {e["tenant_id"] for e in seen} == {ids["P"]}
         for params in ({}, {"tenant_id": ids["P"]}):
             report = ok(scoped.get("/v1/audit/verify", params=params))
@@ -255,6 +257,72 @@ def test_a_parents_own_tenant_key_reads_and_verifies_its_own_events_only(
         mine = every_event(c, f"/v1/tenants/{ids['P']}/history")
         report = ok(auditor.get("/v1/audit/verify"))
         assert report["checked"] == len(mine) + len(below), report
+
+
+# Payload fields that name a tenant other than the event's own.
+OTHER_TENANT = ("child_id", "child_tenant_id", "to_tenant_id")
+
+
+def names_another(event: dict[str, Any], tenants: set[str]) -> bool:
+    """Whether an event's payload names a tenant outside `tenants`."""
+    named = {event["payload"].get(f) for f in OTHER_TENANT} - {None}
+    return not named <= tenants
+
+
+def siblings_trading_seats(c: httpx.Client) -> dict[str, str]:
+    """P (with multi_tenant) -> C and S, both given seats of P's pool, and
+    C passing one of them to S: P's history names both, C's names S."""
+    p = tenant(c)["tenant_id"]
+    ok(c.post(f"/v1/tenants/{p}/licenses", json={"feature": "multi_tenant"}), 201)
+    ids = {"P": p, "C": tenant(c, parent_id=p)["tenant_id"]}
+    ids["S"] = tenant(c, parent_id=p)["tenant_id"]
+    for label, limit in (("P", 10), ("C", 3), ("S", 2)):
+        ok(c.put(f"/v1/tenants/{ids[label]}/seats/seats", json={"limit": limit}))
+    move = {"to_tenant_id": ids["S"], "quantity": 1}
+    ok(c.post(f"/v1/tenants/{ids['C']}/seats/seats/transfers", json=move))
+    return ids
+
+
+@pytest.mark.parametrize("role", ["tenant_admin", "service"])
+def test_a_key_of_one_tenant_is_not_shown_the_events_that_name_another(
+    srv: Server, c: httpx.Client, role: str
+) -> None:
+    """A parent's tenant_admin or service key read SubTenantAttached
+    {child_id} and SeatAllocatedToChild {child_tenant_id, limit} for every
+    sub-tenant in its own tenant's history, and a giver's key the sibling
+    its seats went to (SeatsTransferred {to_tenant_id}). Those events are
+    left out (not redacted) for a key that reads its own tenant only; the
+    rest of the history is as the operator reads it."""
+    ids = siblings_trading_seats(c)
+    for home in ("P", "C"):
+        with key(srv, c, role, ids[home]) as (_, scoped):
+            everything = every_event(c, f"/v1/tenants/{ids[home]}/history")
+            hidden = [e for e in everything if names_another(e, {ids[home]})]
+            kinds = {e["type"] for e in hidden}
+            assert kinds == (
+                {"SubTenantAttached", "SeatAllocatedToChild"}
+                if home == "P"
+                else {"SeatsTransferred"}
+            ), kinds
+            told = [e for e in everything if e not in hidden]
+            for got in (
+                every_event(scoped, f"/v1/tenants/{ids[home]}/history"),
+                every_event(scoped),
+                every_event(scoped, tenant_id=ids[home]),
+            ):
+                assert got == told
+
+
+@pytest.mark.parametrize("role", ["partner", "auditor"])
+def test_a_subtree_reader_is_shown_the_events_that_name_its_sub_tenants(
+    srv: Server, c: httpx.Client, role: str
+) -> None:
+    ids = siblings_trading_seats(c)
+    with key(srv, c, role, ids["P"]) as (_, scoped):
+        everything = every_event(c, f"/v1/tenants/{ids['P']}/history")
+        assert any(names_another(e, {ids["P"]}) for e in everything)
+        assert every_event(scoped, f"/v1/tenants/{ids['P']}/history") == everything
+        assert every_event(scoped, tenant_id=ids["P"]) == everything
 
 
 def test_events_of_no_tenant_are_for_unscoped_keys_only(
@@ -368,7 +436,7 @@ def test_a_filtered_page_scans_a_bounded_stretch_and_says_where_it_stopped(
     head = c.log.head()
     pages, after = [], 0
     while True:
-        found, next_after = c.reads.history._scan(after, 100, {str(mine)})
+        found, next_after = c.reads.history._scan(after, 100, {str(mine)}, TEST_KEY)
         pages.append(found)
         if next_after is None:
             break

@@ -8,9 +8,10 @@ request factory here, or this module fails. The expected outcome comes from
 the role table in README ("Keys, roles and scopes"), written out as data in
 matrix_contract.py; the implementation (Principal.in_scope, RULES,
 ROUTE_RULES) is what is checked, never consulted. An allowed read is also
-checked for what it answers: every tenant it names must be one the key may
-read (what each kind of read covers, and every query parameter that could
-widen it, is the content matrix of test_read_scope_matrix.py).
+checked for what it answers: every tenant it names, as a `tenant_id`, in a
+tenant's `children` or in an event's payload, must be one the key may read
+(what each kind of read covers, and every query parameter that could widen
+it, is the content matrix of test_read_scope_matrix.py).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from tests.e2e.matrix_support import (
     app_routes,
     error_code,
     module_server,
+    named_tenants,
     openapi_routes,
     revealed_tenants,
 )
@@ -517,11 +519,17 @@ def check_revealed(
     world: World, who: Who, action: str, r: httpx.Response, where: str
 ) -> None:
     """An allowed read names no tenant the key may not read: a route that
-    answers more than its target shows here, whatever its shape."""
+    answers more than its target shows here, whatever its shape, be it as a
+    `tenant_id`, a tenant's `children` or in an event's payload."""
     for tid in revealed_tenants(r):
         assert world.readable(who, tid, action), (
             f"{where}\n-> names tenant {tid} ({world.relation(who, tid)}),"
             f" which {who.name} may not read"
+        )
+    for field, tid in named_tenants(r):
+        assert world.nameable(who, tid, field, action), (
+            f"{where}\n-> names tenant {tid} ({world.relation(who, tid)}) in"
+            f" `{field}`, which {who.name} may not read"
         )
 
 

@@ -3,7 +3,8 @@ a subtree, a whole subtree, children, everything the key may read) by every
 key at every position in the tree (own tenant, parent, ancestor, child,
 grandchild, sibling, unrelated, unknown), checked for what it ANSWERS, not
 only its status: the tenants, events or keys it shows, or the events a
-verification checked, must be exactly what the role table allows.
+verification checked, must be exactly what the role table allows; and so
+must the tenants a tenant names as its `children`, or an event its payload.
 
 What each read covers is data (read_scopes.py); what it must show is
 derived from the role table and the tree and log as the operator sees them.
@@ -15,6 +16,7 @@ or the meta-tests below fail: a new way to widen a read cannot escape.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -23,8 +25,10 @@ import pytest
 from tests.e2e.conftest import Server
 from tests.e2e.matrix_contract import (
     GHOST,
+    NAMING_FIELDS,
     PARENTS,
     PRINCIPALS,
+    READ,
     ROLES,
     Who,
     position,
@@ -84,7 +88,8 @@ def universe(world: World) -> Universe:
     assert set(world.ids.values()) <= set(parents)
     world.parents |= parents
     events = [
-        (e["position"], e["tenant_id"], e["aggregate_type"]) for e in _all_events(op)
+        (e["position"], e["tenant_id"], e["aggregate_type"], _named(e))
+        for e in _all_events(op)
     ]
     keys = op.get("/v1/api-keys", params=world.caught_up()).json()["keys"]
     hooks = _all_pages(op, "/v1/webhook-endpoints", "endpoints", world.caught_up())
@@ -94,6 +99,12 @@ def universe(world: World) -> Universe:
         [(k["key_id"], k["role"], k["tenant_id"]) for k in keys],
         [(e["endpoint_id"], e["tenant_id"]) for e in hooks],
     )
+
+
+def _named(event: dict) -> frozenset[tuple[str, str]]:
+    """The other tenants an event's payload names, with the field."""
+    payload = event["payload"]
+    return frozenset((f, payload[f]) for f in NAMING_FIELDS if payload.get(f))
 
 
 def _all_pages(op: httpx.Client, path: str, name: str, query: dict) -> list[dict]:
@@ -162,6 +173,61 @@ def test_a_read_shows_exactly_what_the_key_may_read(
         f"{where}\n   shown but not readable: {sorted(map(str, seen - want))}"
         f"\n   readable but not shown: {sorted(map(str, missing))}"
     )
+
+
+# ---------------------------------------------------------------------------
+# What a tenant's representation and the log name besides `tenant_id`.
+# ---------------------------------------------------------------------------
+
+
+def _tenant_cases() -> Iterator[Any]:
+    for who in PRINCIPALS:
+        for target in PARENTS:
+            case_id = f"{who.name}>{target}:{position(who, target)}"
+            yield pytest.param(who, target, id=case_id)
+
+
+@pytest.mark.parametrize(("who", "target"), list(_tenant_cases()))
+def test_a_tenant_names_exactly_the_children_the_key_reads(
+    world: World, who: Who, target: str
+) -> None:
+    """A tenant's `children` are its sub-tenants the key may read: all of
+    them, in order, for a key that reads subtrees; none for a tenant_admin
+    or service key (its own tenant is exact), now or `?at=` an instant, in
+    the tenant's read and in the list."""
+    tid = world.ids[target]
+    seen_by_all = world.ok(world.op.get(f"/v1/tenants/{tid}"), 200)
+    want = [t for t in seen_by_all["children"] if world.readable(who, t, READ)]
+    client = world.clients[who.name]
+    now = datetime.now(UTC).isoformat()
+    answers = [
+        client.get(f"/v1/tenants/{tid}"),
+        client.get(f"/v1/tenants/{tid}", params={"at": now}),
+    ]
+    query = {"q": seen_by_all["name"], **world.caught_up()}
+    listed = client.get("/v1/tenants", params=query)
+    if not world.readable(who, tid, READ):
+        for r in answers:
+            assert (r.status_code, error_code(r)) == (404, "not_found"), r.text
+        assert listed.status_code in (200, 404), listed.text
+        assert tid not in listed.text
+        return
+    for r in answers:
+        assert r.status_code == 200, r.text
+        assert r.json()["children"] == want, f"{who.name} on {target}: {r.text}"
+    [mine] = [t for t in world_ok(listed)["tenants"] if t["tenant_id"] == tid]
+    assert mine["children"] == want, f"{who.name} lists {target}: {mine}"
+
+
+def test_the_tree_and_log_name_tenants_in_every_way_checked(
+    universe: Universe,
+) -> None:
+    """The matrices' world holds an event naming another tenant by each of
+    the payload fields the content checks look at, so they have something
+    to find."""
+    named = {field for *_, names in universe.events for field, _ in names}
+    assert named == set(NAMING_FIELDS)
+    assert any(p is not None for p in universe.parents.values())  # children
 
 
 # ---------------------------------------------------------------------------

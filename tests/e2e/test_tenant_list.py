@@ -101,6 +101,32 @@ def test_each_key_lists_exactly_its_scope(
         assert len(mine) == len(sees)  # nothing outside the tree either
 
 
+@pytest.mark.parametrize(
+    ("who", "children"),
+    [
+        ("partner@P", {"P": ["C"], "C": ["G"], "G": []}),
+        ("tenant_admin@C", {"C": []}),
+        ("service@C", {"C": []}),
+        ("auditor@P", {"P": ["C"], "C": ["G"], "G": []}),
+        ("analyst@P", {"P": ["C"], "C": ["G"], "G": []}),
+        ("analyst", {"R": ["P"], "P": ["C"], "C": ["G"], "G": [], "X": []}),
+    ],
+)
+def test_a_listed_tenants_children_are_those_the_key_reads(
+    keys: dict, tree: dict[str, str], who: str, children: dict[str, list[str]]
+) -> None:
+    """A tenant_admin or service key's own tenant was listed with its
+    sub-tenants' ids; it reads its own tenant only, so none are named."""
+    by_id = {v: k for k, v in tree.items()}
+    mine = [t for t in every_page(keys[who], q=tree["tag"]) if t["tenant_id"] in by_id]
+    seen = {by_id[t["tenant_id"]]: labels_of(t["children"], by_id) for t in mine}
+    assert seen == children
+
+
+def labels_of(ids: list[str], by_id: dict[str, str]) -> list[str]:
+    return [by_id.get(i, i) for i in ids]
+
+
 def test_the_operator_pages_through_everything_in_name_order(
     c: httpx.Client, tree: dict[str, str]
 ) -> None:

@@ -5,7 +5,8 @@ named tenants (root tenants are siblings of each other)."""
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -214,3 +215,44 @@ def test_a_key_of_one_tenant_sees_its_tree_as_the_tenant_alone(
         with srv.client(issued["secret"]) as k:
             tree = k.get(f"/v1/tenants/{rid}/tree", params=waited).json()
             assert [n["tenant_id"] for n in tree["tenants"]] == nodes, reader
+
+
+@pytest.mark.parametrize(
+    ("role", "told"),
+    [("tenant_admin", False), ("service", False), ("partner", True)],
+)
+def test_a_tenant_names_its_children_only_to_a_key_that_reads_them(
+    srv: Server, c: httpx.Client, role: str, told: bool
+) -> None:
+    """A tenant_admin or service key of a parent was answered the ids of
+    all its sub-tenants in `children`, by every read and write that shows
+    the tenant; it reads its own tenant only, so they are empty for it,
+    while a subtree reader's answers name them as before."""
+    pid = multi(c)["tenant_id"]
+    kids = [tenant(c, parent_id=pid)["tenant_id"] for _ in range(2)]
+    body = {"name": role, "role": role, "tenant_id": pid}
+    issued = c.post("/v1/api-keys", json=body).json()
+    rename = {"name": uniq("Renamed")}
+    again = {"Idempotency-Key": str(uuid.uuid4())}
+    envelope = {
+        "command_id": str(uuid.uuid4()),
+        "type": "UpdateTenant",
+        "tenant_id": pid,
+        "payload": {"name": uniq("Renamed")},
+    }
+    with srv.client(issued["secret"]) as k:
+        now = datetime.now(UTC).isoformat()
+        answers = {
+            "GET": k.get(f"/v1/tenants/{pid}").json(),
+            "GET ?at=": k.get(f"/v1/tenants/{pid}", params={"at": now}).json(),
+            "PATCH": k.patch(f"/v1/tenants/{pid}", json=rename, headers=again).json(),
+            "PATCH again": k.patch(
+                f"/v1/tenants/{pid}", json=rename, headers=again
+            ).json(),
+            "command": k.post("/v1/commands", json=envelope).json()["result"],
+        }
+    for how, answer in answers.items():
+        assert answer["tenant_id"] == pid, (how, answer)
+        assert answer["children"] == (kids if told else []), (how, answer)
+    # The operator's answer is unchanged: the tenant still has them.
+    assert c.get(f"/v1/tenants/{pid}").json()["children"] == kids
