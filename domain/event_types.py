@@ -18,7 +18,9 @@ from domain.license_order import LicenseOrder
 from domain.member import Member
 from domain.person import Person
 from domain.receipt import CommandReceipt
+from domain.scheduled_change import ScheduledChange
 from domain.seat_pool import SeatPool
+from domain.seat_transfer import SeatTransfer
 from domain.tenant import Tenant
 from domain.webhook_endpoint import WebhookEndpoint
 
@@ -34,6 +36,8 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     AuditTrail,
     CommandReceipt,  # recorded by earlier releases
     WebhookEndpoint,
+    ScheduledChange,
+    SeatTransfer,
 )
 _BASES = frozenset({"Event", "Created"})  # the library's own base classes
 

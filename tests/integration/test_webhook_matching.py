@@ -61,6 +61,31 @@ def test_endpoints_match_their_tenant_their_subtree_and_every_event(
         assert all(d["status"] == "pending" for d in found)
 
 
+def test_an_endpoint_of_its_tenant_alone_is_not_told_of_sub_tenants(
+    container: Container,
+) -> None:
+    """Its deliveries are readable by the tenant's own-tenant keys, which
+    are shown nothing of its sub-tenants: the parent's events naming a
+    child go to the subtree's endpoints only."""
+    c = container
+    parent = tenant(c, name="P")
+    types = ["SubTenantAttached", "TenantRenamed"]
+    alone = run(c, CreateWebhookEndpoint(url=URL, tenant_id=parent, event_types=types))
+    tree = run(
+        c,
+        CreateWebhookEndpoint(
+            url=URL, tenant_id=parent, include_subtenants=True, event_types=types
+        ),
+    )
+    tenant(c, parent, name="C")  # SubTenantAttached on P names C
+    run(c, UpdateTenant(tenant_id=parent, name="P2"))
+    ids = [e.view.endpoint_id for e in (alone, tree)]  # type: ignore[union-attr]
+    alone_types = [d["type"] for d in matched(c, ids[0])]
+    tree_types = sorted(d["type"] for d in matched(c, ids[1]))
+    assert alone_types == ["TenantRenamed"]
+    assert tree_types == ["SubTenantAttached", "TenantRenamed"]
+
+
 def test_an_event_is_matched_once_even_when_its_batch_is_read_again(
     container: Container,
 ) -> None:
