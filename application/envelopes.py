@@ -104,7 +104,19 @@ class CommandGateway:
         raises (nothing is answered): a redelivery is answered from the
         receipts of what was recorded meanwhile, never applied twice."""
         started = [self._start(*call) for call in calls]
-        return [s if isinstance(s, Answer) else self._finish(*s) for s in started]
+        answers = [s if isinstance(s, Answer) else self._finish(*s) for s in started]
+        self._place_refusals(answers)
+        return answers
+
+    def _place_refusals(self, answers: list[Answer]) -> None:
+        """A refusal recorded nothing: its `position` is the store's head
+        (read once for all of them), as a dry run's is. The answer's shape
+        is the same for success and refusal."""
+        refused = [a for a in answers if "position" not in a.body]
+        if refused:
+            head = self.bus.reader.head()
+            for answer in refused:
+                answer.body["position"] = head
 
     def _start(
         self, who: Principal, envelope: CommandEnvelope, correlation_id: str
