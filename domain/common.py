@@ -10,7 +10,14 @@ from typing import Annotated
 from urllib.parse import urlsplit
 from uuid import UUID, uuid5
 
-from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
 # Deterministic ids (pool per tenant, name claims) derive from this namespace, so
 # uniqueness across aggregates is enforced by the store's version check.
@@ -98,8 +105,16 @@ def _utc(moment: datetime) -> datetime:
         raise ValueError("the instant is out of range") from None
 
 
+def _iso_text(given: object) -> object:
+    """An instant is ISO 8601 text (or a datetime, built in code): a number
+    would be read as Unix seconds, which the contract does not offer."""
+    if isinstance(given, int | float):
+        raise ValueError("an instant is ISO 8601 text with an offset, not a number")
+    return given
+
+
 # An ISO 8601 instant with an offset (a body instant without one is 422), in UTC.
-Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
 Threshold = Annotated[float, Field(gt=0, lt=1)]
 LogoUrl = Annotated[str, StringConstraints(max_length=2000), Printable]
 Charset = Annotated[

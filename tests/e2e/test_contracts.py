@@ -138,6 +138,8 @@ def test_scheduling_cancelling_and_the_errors_that_go_with_them(
     assert bad_fields(put(c, tid, 4, effective_at=past)) == {"effective_at"}
     naive = datetime.now().replace(tzinfo=None).isoformat()
     assert bad_fields(put(c, tid, 4, effective_at=naive)) == {"effective_at"}
+    unix = int((datetime.now(UTC) + timedelta(days=1)).timestamp())
+    assert bad_fields(put(c, tid, 4, effective_at=unix)) == {"effective_at"}
     assert bad_fields(put(c, tid, -1, effective_at=tomorrow())) == {"limit"}
 
     key = {"Idempotency-Key": f"plan-{uuid.uuid4()}"}
