@@ -130,5 +130,10 @@ def event_shown(
     stored."""
     if covered is None or who.reads_subtree:
         return True
+    return names_only(payload, covered)
+
+
+def names_only(payload: Mapping[str, Any], tenants: set[str]) -> bool:
+    """Whether every tenant an event's payload names is one of these."""
     named = (payload.get(field) for field in NAMES_ANOTHER_TENANT)
-    return all(str(tenant) in covered for tenant in named if tenant is not None)
+    return all(str(tenant) in tenants for tenant in named if tenant is not None)

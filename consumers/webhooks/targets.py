@@ -7,17 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from application.queries.scope import NAMES_ANOTHER_TENANT
+from application.queries.scope import names_only
 from projections.envelope import Envelope
 
 
 def epoch(instant: str) -> float:
     return datetime.fromisoformat(instant).timestamp()
-
-
-def _names_another(e: Envelope, tenant_id: str) -> bool:
-    named = (e.payload.get(field) for field in NAMES_ANOTHER_TENANT)
-    return any(str(t) != tenant_id for t in named if t is not None)
 
 
 @dataclass
@@ -68,7 +63,7 @@ class Target:
             # An endpoint of its tenant alone is told what that tenant's
             # own-tenant keys are shown: not the events naming a sub-tenant
             # or a sibling (its deliveries are readable by those keys).
-            return self.include_subtenants or not _names_another(e, self.tenant_id)
+            return self.include_subtenants or names_only(e.payload, {self.tenant_id})
         return self.include_subtenants and self.tenant_id in lineage
 
     def change(self, e: Envelope, now: float) -> None:
