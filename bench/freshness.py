@@ -35,13 +35,14 @@ from typing import Any
 
 import httpx
 import psycopg
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 from rich.console import Console
 from rich.table import Table
 
 from bench import report
 from bench.http_client import open_loop
+from infra import kafka_io
 from infra.kafka.broker import throwaway_broker
 from infra.kafka_io import partition_for
 from infra.local.postgres import throwaway_cluster
@@ -70,10 +71,10 @@ def raw_kafka(bootstrap: str, rate: float, seconds: float) -> list[float]:
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
     )
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=100,
+    # The client the projector uses (kafka_io's, with its fix for a lost
+    # rebalance): a bare KafkaConsumer sometimes received nothing at all.
+    consumer = kafka_io.consumer(
+        bootstrap, f"bench-raw-{uuid.uuid4().hex[:8]}", fetch_max_wait_ms=100
     )
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     admin.create_topics(
