@@ -46,8 +46,10 @@ class GroupWatch:
             return False
         if now - self._empty_since < self.bound_s:
             return False
-        self._empty_since = now  # ask again only after another bound
         state = group_state(consumer)
+        # Ask again only after another bound, counted from the answer: asking
+        # can take longer than a short bound (a new admin connection).
+        self._empty_since = time.monotonic()
         if state in _ALIVE or state is None:
             return False
         log.warning(
