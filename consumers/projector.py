@@ -9,6 +9,7 @@ assignment the consumer seeks to the offsets stored in the database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -41,6 +42,8 @@ from projections.sql import Tx
 log = structlog.get_logger(__name__)
 _ENVELOPE = TypeAdapter(Envelope)
 FAILPOINT_AFTER_DB_COMMIT = "projector_after_db_commit"
+# How often applied offsets are told to Kafka (see Projector.tell_offsets).
+OFFSET_COMMIT_S = 1.0
 # Errors an envelope's own content causes (a payload missing a field, a value
 # of the wrong type): it goes to the DLQ. Anything else is retried.
 POISON: tuple[type[Exception], ...] = (
@@ -109,7 +112,9 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         self.consumer = consumer
 
     def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
-        pass  # nothing buffered: every applied batch is already committed
+        # Every applied batch is already committed to the database; only the
+        # Kafka offsets not yet told are told now, while they are ours.
+        self.projector.tell_offsets(self.consumer, now=True)
 
     def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         with self.projector.db.transaction() as tx:
@@ -139,6 +144,8 @@ class Projector:
         self._stop = threading.Event()
         self._producer: KafkaProducer | None = None
         self._last_watermark = 0.0
+        self._untold: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._told_at = 0.0
 
     def run(
         self, health: Health | None = None, watch: GroupWatch | None = None
@@ -169,6 +176,8 @@ class Projector:
                     watch.rejoined()
         finally:
             if consumer is not None:
+                with contextlib.suppress(Exception):  # a convenience, as ever
+                    self.tell_offsets(consumer, now=True)
                 consumer.close(autocommit=False)
             if self._producer is not None:
                 self._producer.close(timeout=5)
@@ -232,11 +241,10 @@ class Projector:
             self.next_offsets[tp] = reached
         if self.failpoint == FAILPOINT_AFTER_DB_COMMIT:
             os.kill(os.getpid(), signal.SIGKILL)  # test hook: crash before Kafka commit
-        offsets = {tp: OffsetAndMetadata(r, "", -1) for tp, (r, _, _) in done.items()}
-        try:
-            consumer.commit(offsets)
-        except KafkaError as exc:
-            log.warning("offset commit failed", error=str(exc))
+        self._untold.update(
+            {tp: OffsetAndMetadata(r, "", -1) for tp, (r, _, _) in done.items()}
+        )
+        self.tell_offsets(consumer)
         for tp, (reached, applied, rejected) in done.items():
             log.info(
                 "projected",
@@ -294,12 +302,8 @@ class Projector:
         self.next_offsets[tp] = reached
         if self.failpoint == FAILPOINT_AFTER_DB_COMMIT:
             os.kill(os.getpid(), signal.SIGKILL)  # test hook: crash before Kafka commit
-        # A convenience only: losing this commit re-reads records that the
-        # database positions then skip.
-        try:
-            consumer.commit({tp: OffsetAndMetadata(reached, "", -1)})
-        except KafkaError as exc:
-            log.warning("offset commit failed", partition=tp.partition, error=str(exc))
+        self._untold[tp] = OffsetAndMetadata(reached, "", -1)
+        self.tell_offsets(consumer)
         log.info(
             "projected",
             partition=tp.partition,
@@ -307,6 +311,25 @@ class Projector:
             applied=applied,
             rejected=len(rejected),
         )
+
+    def tell_offsets(self, consumer: KafkaConsumer, now: bool = False) -> None:
+        """Commits the applied offsets to Kafka at most every OFFSET_COMMIT_S
+        (or `now`): a convenience for tools that read a group's lag, never
+        where the projector resumes (the positions stored with the rows are),
+        so a synchronous round trip per poll was broker and client CPU spent
+        on nothing."""
+        moment = time.monotonic()
+        if not self._untold or (not now and moment - self._told_at < OFFSET_COMMIT_S):
+            return
+        held = consumer.assignment()
+        offsets = {tp: o for tp, o in self._untold.items() if tp in held}
+        self._untold, self._told_at = {}, moment
+        if not offsets:
+            return
+        try:
+            consumer.commit(offsets)
+        except KafkaError as exc:
+            log.warning("offset commit failed", error=str(exc))
 
     def _commit(
         self,

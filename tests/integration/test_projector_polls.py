@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from consumers.projector import Projector, kafka_watermark
@@ -110,3 +110,41 @@ def test_a_poll_is_applied_at_once_and_a_poison_envelope_alone_is_dead_lettered(
     assert len(reasons) == 1 and "holder_id" in reasons[0]
     with db.read() as tx:
         assert kafka_watermark(tx, topics.events, tenants[2]) > 0
+
+
+def test_applied_offsets_reach_kafka_by_the_time_the_projector_stops(
+    kafka_bootstrap: str, topics: kafka_io.Topics, db: PostgresDatabase
+) -> None:
+    """Offsets are told to Kafka at most once a second while running (the
+    database holds where the projector is), and all of them on a clean stop,
+    so a group's lag read from Kafka ends at zero."""
+    tenants = _publish(kafka_bootstrap, topics, Log())
+    group = f"g{uuid.uuid4().hex[:6]}"
+    projector = Projector(
+        db,
+        lambda: kafka_io.consumer(kafka_bootstrap, group),
+        lambda: kafka_io.producer(kafka_bootstrap),
+        topics,
+    )
+    runner = threading.Thread(target=projector.run, daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with db.read() as tx:
+                if kafka_watermark(tx, topics.events, tenants[2]) > 0 and all(
+                    holders_of(tx, t, "seats", None, 100) for t in tenants
+                ):
+                    break
+            time.sleep(0.2)
+    finally:
+        projector.stop()
+        runner.join(timeout=30)
+    reader = kafka_io.consumer(kafka_bootstrap, group)
+    try:
+        parts = [TopicPartition(topics.events, p) for p in range(PARTITIONS)]
+        told = {tp: reader.committed(tp) for tp in parts}
+    finally:
+        reader.close(autocommit=False)
+    # 12 records a partition: the tenant, its pool and ten assignments.
+    assert told == projector.next_offsets == {tp: 12 for tp in parts}
