@@ -157,7 +157,7 @@ def started_with_postgres_down(p: Pipeline, pg: Postgres) -> dict[str, float]:
     pg.stop()
     try:
         p.start("serve", "--port", port)
-        for role in SUCCESS:
+        for role in (*SUCCESS, "send-webhooks"):
             p.start(role)
         time.sleep(20)
         gone = {r: x.returncode for r, x in p.processes.items() if x.poll() is not None}
@@ -215,6 +215,7 @@ def test_sigterm_mid_batch_exits_0_and_loses_or_doubles_nothing(
     p = Pipeline.create(pg.url, fresh_schema(pg.url), kafka_bootstrap, tmp_path)
     try:
         p.start_all()
+        p.start("send-webhooks")
         with p.client() as api:
             tenant = new_tenant(api, "Rolling Update SA", {"expenses": 100_000})
             load = SteadyLoad(
@@ -233,6 +234,9 @@ def test_sigterm_mid_batch_exits_0_and_loses_or_doubles_nothing(
             finally:
                 load.stop()
             check_outcomes(p, load, tenant, api)
+        sender = p.processes.pop("send-webhooks")
+        sender.terminate()
+        assert sender.wait(timeout=30) == 0, p.log("send-webhooks")[-3000:]
         serve = p.processes.pop("serve")
         serve.terminate()
         assert serve.wait(timeout=30) == 0, (p.workdir / "server.log").read_text()
