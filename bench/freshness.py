@@ -81,9 +81,7 @@ def raw_kafka(bootstrap: str, rate: float, seconds: float) -> list[float]:
     # acks=all, linger 2 ms; the consumer with its fix for a lost rebalance,
     # without which a bare KafkaConsumer sometimes received nothing at all).
     producer = kafka_io.producer(bootstrap)
-    consumer = kafka_io.consumer(
-        bootstrap, f"bench-raw-{uuid.uuid4().hex[:8]}", fetch_max_wait_ms=100
-    )
+    consumer = kafka_io.consumer(bootstrap, f"bench-raw-{uuid.uuid4().hex[:8]}")
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     admin.create_topics(
         {topic: {"num_partitions": PARTITIONS, "replication_factor": -1}},

@@ -192,6 +192,9 @@ def consumer(bootstrap: str, group_id: str, **overrides: Any) -> KafkaConsumer:
         # New partitions (or topics created after the consumer joined) are
         # seen within seconds rather than the client's default five minutes.
         "metadata_max_age_ms": 10_000,
+        # How long the broker may hold a fetch that has nothing yet (default
+        # 500 ms); new records end the wait at once either way.
+        "fetch_max_wait_ms": 100,
         "bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS,
         "metrics_enabled": False,  # as the producer's
     }
