@@ -130,13 +130,33 @@ class Principal:
 def authorize(
     who: Principal, action: Action, target: UUID | None, lineage: Lineage
 ) -> None:
-    """403 for a write the key may not make, 404 for a read out of scope (a
-    read must not reveal that the tenant exists)."""
+    """403 for a write the key may not make; for a read, 404 out of scope (a
+    read must not reveal that the tenant exists) and 403 when the key's role
+    may not make this read at all (see `refused_read`)."""
     if who.in_scope(action, target, lineage):
         return
     if action in READS:
-        raise NotFound("tenant not found")
+        raise refused_read(who, action, target, lineage)
     raise Forbidden("this key may not do that here")
+
+
+def refused_read(
+    who: Principal,
+    action: Action,
+    target: UUID | None,
+    lineage: Lineage,
+    not_found: str = "tenant not found",
+) -> Forbidden | NotFound:
+    """Why a key may not read `action` of `target` (None: no tenant named, or
+    the key's own): 403 when its role may not do this at all and the key
+    reads the tenant's state (so the answer reveals nothing it could not
+    see), else 404 as for any tenant out of its scope."""
+    if who.role not in RULES[action] and (
+        target is None
+        or (bool(lineage(target)) and who.in_scope(Action.READ_STATE, target, lineage))
+    ):
+        return Forbidden(f"a key of role {who.role.value} may not do this")
+    return NotFound(not_found)
 
 
 # The service's own principal for its bookkeeping (cron expiries, audit

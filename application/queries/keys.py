@@ -8,10 +8,9 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from application.auth import Action, Principal, Role
+from application.auth import Action, Principal, Role, refused_read
 from application.ports import ProjectionStore
 from application.queries.scope import Scope
-from domain.errors import NotFound
 from projections import api_keys
 
 MANAGE = Action.MANAGE_KEYS
@@ -27,12 +26,15 @@ class KeyReads:
         """Scope first, 404 like every read out of scope: `tenant_id` (or,
         without one, the key's own tenant) must be where the key manages
         keys; an operator's unknown tenant is not found either."""
+        lineage = self.scope.lineage
         if tenant_id is None:
-            if not who.in_scope(MANAGE, who.tenant_id, self.scope.lineage):
-                raise NotFound("this key manages no keys")
+            if not who.in_scope(MANAGE, who.tenant_id, lineage):
+                raise refused_read(
+                    who, MANAGE, None, lineage, "this key manages no keys"
+                )
             return
-        if not who.in_scope(MANAGE, tenant_id, self.scope.lineage):
-            raise NotFound("tenant not found")
+        if not who.in_scope(MANAGE, tenant_id, lineage):
+            raise refused_read(who, MANAGE, tenant_id, lineage)
         self.scope.existing(tenant_id)
 
     def keys(self, who: Principal, tenant_id: UUID | None) -> list[Row]:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from application.auth import Action, Principal
+from application.auth import Action, Principal, refused_read
 from application.ports import AggregateReader, ProjectionStore
 from application.queries.scope import Scope
 from application.queries.state import Found
@@ -51,15 +51,18 @@ class WebhookReads:
     def tenants(self, who: Principal, tenant_id: UUID | None) -> set[str] | None:
         """The tenants a list covers (None: every endpoint): the named tenant,
         or all the key manages."""
+        lineage = self.scope.lineage
         if tenant_id is not None:
             if not self._may(who, tenant_id):
-                raise NotFound("tenant not found")
+                raise refused_read(who, MANAGE, tenant_id, lineage)
             self.scope.existing(tenant_id)
             return {str(tenant_id)}
         if who.tenant_id is None and self._may(who, None):
             return None  # the operator
         if who.tenant_id is None or not self._may(who, who.tenant_id):
-            raise NotFound("no webhook endpoints for this key")
+            raise refused_read(
+                who, MANAGE, None, lineage, "no webhook endpoints for this key"
+            )
         if who.reads_subtree:
             return {str(t) for t in self.scope.subtree(who.tenant_id)}
         return {str(who.tenant_id)}
@@ -82,7 +85,15 @@ class WebhookReads:
         if not isinstance(found, WebhookEndpoint) or (found.deleted and not deleted):
             raise NotFound("webhook endpoint not found")
         if not self._may(who, found.tenant_id):
-            raise NotFound("webhook endpoint not found")
+            if found.tenant_id is None:  # the operator's: not even its existence
+                raise NotFound("webhook endpoint not found")
+            raise refused_read(
+                who,
+                MANAGE,
+                found.tenant_id,
+                self.scope.lineage,
+                "webhook endpoint not found",
+            )
         if not who.may_see_endpoint(found.include_subtenants):
             raise NotFound("webhook endpoint not found")
         return found

@@ -98,6 +98,24 @@ def allowed(role: str, position: str, action: str) -> bool:
     return action in ALLOWED.get((role, COLUMN[position]), frozenset())
 
 
+def role_may(role: str, action: str) -> bool:
+    """Whether the role may take `action` anywhere at all."""
+    return any(action in acts for (r, _), acts in ALLOWED.items() if r == role)
+
+
+def read_refusal(role: str, position: str, action: str) -> str:
+    """How a read the table does not allow is refused: "forbidden" (403,
+    the role may not do this) when the role may not take the action
+    anywhere and the key reads the tenant's state, or names none, so the
+    answer reveals nothing; else "not_found" (404: out of scope, existence
+    not revealed)."""
+    if not role_may(role, action) and (
+        position == NONE or allowed(role, position, READ)
+    ):
+        return "forbidden"
+    return "not_found"
+
+
 # Where an answer names a tenant besides a `tenant_id`: a tenant's sub-tenants
 # (`children`), and an event's payload naming another tenant than the event's
 # own (SubTenantAttached, SeatAllocatedToChild, SeatsTransferred). "Own

@@ -20,7 +20,16 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.matrix_contract import HISTORY, KEYS, READ, WEBHOOKS, Who, issues
+from tests.e2e.matrix_contract import (
+    HISTORY,
+    KEYS,
+    READ,
+    WEBHOOKS,
+    Who,
+    issues,
+    read_refusal,
+    role_may,
+)
 from tests.e2e.matrix_support import Route, revealed_tenants
 from tests.e2e.matrix_world import Call, World
 
@@ -198,10 +207,13 @@ def coverage(
     if tid is None:
         every: set[str | None] = {t for t in u.parents if may(who, t, read.action)}
         if not every and not may(who, None, read.action):
-            return 404, None
+            return (403 if not role_may(who.role, read.action) else 404), None
         return 200, every | ({None} if may(who, None, read.action) else set())
-    if tid not in u.parents or not may(who, tid, read.action):
+    if tid not in u.parents:
         return 404, None
+    if not may(who, tid, read.action):
+        refusal = read_refusal(who.role, w.relation(who, tid), read.action)
+        return (403 if refusal == "forbidden" else 404), None
     below = u.subtree(tid)
     if read.covers == ONE:
         return 200, {tid}

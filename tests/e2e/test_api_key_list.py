@@ -4,6 +4,7 @@ secret; `tenant_id` narrows to one tenant and is 404 out of scope."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -128,7 +129,15 @@ def test_a_tenant_admin_lists_its_tenants_admin_and_service_keys_only(
 def test_a_key_that_manages_no_keys_lists_none(
     srv: Server, keys: dict[str, Any], label: str
 ) -> None:
+    """403: the key's role may not list keys; but 404 for a tenant the key
+    does not read (service@B and its parent A), whose existence is not
+    revealed."""
     with srv.client(keys["made"][label]["secret"]) as k:
-        problem(k.get("/v1/api-keys"), 404, "not_found")
+        problem(k.get("/v1/api-keys"), 403, "forbidden")
         r = k.get("/v1/api-keys", params={"tenant_id": keys["A"]})
+        if label == "service@B":
+            problem(r, 404, "not_found")
+        else:
+            problem(r, 403, "forbidden")
+        r = k.get("/v1/api-keys", params={"tenant_id": str(uuid.uuid4())})
         problem(r, 404, "not_found")

@@ -338,6 +338,9 @@ def test_events_of_no_tenant_are_for_unscoped_keys_only(
 
 
 def test_analysts_may_not_read_history(srv: Server, c: httpx.Client) -> None:
+    """403: the role may not read history, and the tenant is one the analyst
+    reads (its state), so the answer reveals nothing; an unknown tenant
+    stays 404."""
     ids = family(c)
     for tid in (ids["P"], None):
         with key(srv, c, "analyst", tid) as (_, analyst):
@@ -347,7 +350,8 @@ def test_analysts_may_not_read_history(srv: Server, c: httpx.Client) -> None:
                 analyst.get(f"/v1/tenants/{ids['P']}/history"),
                 analyst.get("/v1/audit/verify"),
             ):
-                problem(r, 404, "not_found")
+                problem(r, 403, "forbidden")
+            problem(analyst.get(f"/v1/tenants/{GHOST}/history"), 404, "not_found")
 
 
 def test_an_unknown_tenant_is_not_found(c: httpx.Client) -> None:

@@ -45,6 +45,7 @@ from tests.e2e.matrix_contract import (
     allowed,
     issues,
     position,
+    read_refusal,
 )
 from tests.e2e.matrix_support import (
     WRITES,
@@ -475,9 +476,12 @@ def _matrix_cases() -> Iterator[Any]:
 
 def expect(who: Who, target: str | None, variant: Variant, method: str) -> str:
     """What the contract requires: "allowed", "forbidden" or "not_found"."""
-    if allowed(who.role, position(who, target), variant.action):
+    where = position(who, target)
+    if allowed(who.role, where, variant.action):
         return "allowed"
-    return "forbidden" if method in WRITES else "not_found"
+    if method in WRITES:
+        return "forbidden"
+    return read_refusal(who.role, where, variant.action)
 
 
 def check(r: httpx.Response, expected: str, variant: Variant, where: str) -> None:
