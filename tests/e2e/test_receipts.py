@@ -30,11 +30,18 @@ def stored(server: Server, backend: str, request: pytest.FixtureRequest) -> Stor
     return store_of(server, backend, request)
 
 
-def settled(c: httpx.Client, tid: str, position: int) -> None:
-    """Waits until the projections hold every write so far: from then on the
-    database changes only if a request stores something."""
+def settled(c: httpx.Client, stored: Store, tid: str, position: int) -> None:
+    """Waits until everything that follows the log holds every write so far
+    (the projections, and the in-process webhook matcher, which records its
+    own position): from then on the database changes only if a request
+    stores something."""
     params = {"min_position": position, "wait_ms": 5000}
     ok(c.get(f"/v1/tenants/{tid}/usage", params=params))
+    query = "SELECT position FROM webhook_sender WHERE name = 'matcher'"
+    deadline = time.monotonic() + 30
+    while not any(int(p) >= position for (p,) in stored.rows(query)):
+        assert time.monotonic() < deadline, "the webhook matcher never caught up"
+        time.sleep(0.05)
 
 
 def envelope(kind: str, tid: str | None, **payload: Any) -> dict[str, Any]:
@@ -50,7 +57,7 @@ def test_a_read_only_keys_commands_store_nothing(server: Server, stored: Store) 
         t = tenant(op)["tenant_id"]
         body = {"name": "reader", "role": "auditor", "tenant_id": t}
         auditor = ok(op.post("/v1/api-keys", json=body), 201)
-        settled(op, t, auditor["position"])
+        settled(op, stored, t, auditor["position"])
     before = stored.tables()
     member = {"email": "new@example.org", "role": "member"}
     idem = {"Idempotency-Key": "reader-1"}
@@ -79,7 +86,7 @@ def test_a_malformed_request_stores_nothing_and_leaves_its_key_unused(
     with server.client() as op:
         created = tenant(op)
         t = created["tenant_id"]
-        settled(op, t, created["position"])
+        settled(op, stored, t, created["position"])
         before = stored.tables()
         path = f"/v1/tenants/{t}/members"
         idem = {"Idempotency-Key": "malformed-first"}
