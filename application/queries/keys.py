@@ -23,9 +23,10 @@ class KeyReads:
         self.scope = scope
 
     def check(self, who: Principal, tenant_id: UUID | None) -> None:
-        """Scope first, 404 like every read out of scope: `tenant_id` (or,
-        without one, the key's own tenant) must be where the key manages
-        keys; an operator's unknown tenant is not found either."""
+        """Scope first: `tenant_id` (or, without one, the key's own tenant)
+        must be where the key manages keys; 404 out of scope as for every
+        read, 403 for a role that manages no keys (`refused_read`); an
+        operator's unknown tenant is not found either."""
         lineage = self.scope.lineage
         if tenant_id is None:
             if not who.in_scope(MANAGE, who.tenant_id, lineage):

@@ -8,7 +8,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -18,11 +20,13 @@ from consumers.projector import Projector, kafka_watermark
 from infra import kafka_io
 from infra.db import PostgresDatabase
 from projections.registry import create_tables
+from projections.sql import Tx
 from projections.usage import holders_of
 from tests.conftest import fresh_schema
 from tests.unit.sqlite_projections import Log
 
 PARTITIONS = 3
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -46,6 +50,37 @@ def db(pg_url: str) -> Iterator[PostgresDatabase]:
         create_tables(tx)
     yield db
     db.close()
+
+
+@contextmanager
+def running(
+    bootstrap: str, topics: kafka_io.Topics, db: PostgresDatabase, group: str
+) -> Iterator[Projector]:
+    """A projector of the group in a thread of its own, stopped at the end."""
+    projector = Projector(
+        db,
+        lambda: kafka_io.consumer(bootstrap, group),
+        lambda: kafka_io.producer(bootstrap),
+        topics,
+    )
+    runner = threading.Thread(target=projector.run, daemon=True)
+    runner.start()
+    try:
+        yield projector
+    finally:
+        projector.stop()
+        runner.join(timeout=30)
+
+
+def until(db: PostgresDatabase, read: Callable[[Tx], T], wanted: T) -> T:
+    """Reads until the answer is `wanted` (a minute at most); the last answer."""
+    deadline = time.monotonic() + 60
+    while True:
+        with db.read() as tx:
+            found = read(tx)
+        if found == wanted or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def _publish(bootstrap: str, topics: kafka_io.Topics, log: Log) -> list[str]:
@@ -78,27 +113,12 @@ def test_a_poll_is_applied_at_once_and_a_poison_envelope_alone_is_dead_lettered(
     kafka_bootstrap: str, topics: kafka_io.Topics, db: PostgresDatabase
 ) -> None:
     tenants = _publish(kafka_bootstrap, topics, Log())
-    projector = Projector(
-        db,
-        lambda: kafka_io.consumer(kafka_bootstrap, f"g{uuid.uuid4().hex[:6]}"),
-        lambda: kafka_io.producer(kafka_bootstrap),
-        topics,
-    )
-    runner = threading.Thread(target=projector.run, daemon=True)
-    runner.start()
-    try:
-        deadline = time.monotonic() + 60
-        held: list[int] = []
-        while time.monotonic() < deadline:
-            with db.read() as tx:
-                held = [len(holders_of(tx, t, "seats", None, 100)) for t in tenants]
-            if held == [10, 9, 10]:
-                break
-            time.sleep(0.2)
-        assert held == [10, 9, 10]
-    finally:
-        projector.stop()
-        runner.join(timeout=30)
+    with running(kafka_bootstrap, topics, db, f"g{uuid.uuid4().hex[:6]}"):
+
+        def held(tx: Tx) -> list[int]:
+            return [len(holders_of(tx, t, "seats", None, 100)) for t in tenants]
+
+        assert until(db, held, [10, 9, 10]) == [10, 9, 10]
     dlq = KafkaConsumer(
         topics.events_dlq,
         bootstrap_servers=kafka_bootstrap,
@@ -120,26 +140,14 @@ def test_applied_offsets_reach_kafka_by_the_time_the_projector_stops(
     so a group's lag read from Kafka ends at zero."""
     tenants = _publish(kafka_bootstrap, topics, Log())
     group = f"g{uuid.uuid4().hex[:6]}"
-    projector = Projector(
-        db,
-        lambda: kafka_io.consumer(kafka_bootstrap, group),
-        lambda: kafka_io.producer(kafka_bootstrap),
-        topics,
-    )
-    runner = threading.Thread(target=projector.run, daemon=True)
-    runner.start()
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with db.read() as tx:
-                if kafka_watermark(tx, topics.events, tenants[2]) > 0 and all(
-                    holders_of(tx, t, "seats", None, 100) for t in tenants
-                ):
-                    break
-            time.sleep(0.2)
-    finally:
-        projector.stop()
-        runner.join(timeout=30)
+    with running(kafka_bootstrap, topics, db, group) as projector:
+
+        def projected(tx: Tx) -> bool:
+            return kafka_watermark(tx, topics.events, tenants[2]) > 0 and all(
+                holders_of(tx, t, "seats", None, 100) for t in tenants
+            )
+
+        until(db, projected, True)
     reader = kafka_io.consumer(kafka_bootstrap, group)
     try:
         parts = [TopicPartition(topics.events, p) for p in range(PARTITIONS)]
